@@ -1,0 +1,107 @@
+# The two commands a newcomer needs: `make run` and `make test` (README.md).
+# Every step is idempotent: a stamp file or Rasa's own fingerprint skips what is done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+VENV_STAMP := $(VENV)/.installed
+SPACY_STAMP := build/spacy/.built
+MODEL := models/mbc.tar.gz
+LOG_DIR := var/log
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export PYTHONDONTWRITEBYTECODE := 1
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
+export TRACKER_DB ?= var/tracker.db
+
+# Rasa 3.6 supports Python 3.8-3.10. `.python-version` makes pyenv pick 3.10; PYTHON=... overrides.
+PYTHON ?= $(shell for p in python3.10 python3.9 python3.8; do \
+	  if $$p -c 'import sys' >/dev/null 2>&1; then echo $$p; exit; fi; done)
+
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
+	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
+
+.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean
+
+help:
+	@echo "make run     set everything up, train if needed, serve the assistant"
+	@echo "make test    set everything up, then lint, validate, pytest and conversation tests"
+	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
+	@echo "make lock    recompile requirements.lock from requirements.in"
+
+setup: venv spacy
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.lock
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "No Python 3.8-3.10 found. Rasa 3.6 needs one: install CPython 3.10 (pyenv install 3.10)" \
+	       "or name one with PYTHON=/path/to/python3.10." >&2; exit 1; fi
+	@echo "Installing the pinned dependencies into $(VENV) with $$($(PYTHON) --version) ..."
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --no-deps --prefer-binary -r requirements.lock
+	@touch $@
+
+spacy: $(SPACY_STAMP)
+
+$(SPACY_STAMP): $(VENV_STAMP) bot/nlp/pipeline.py article/sites.yml
+	@$(PY) -m bot.nlp.pipeline
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
+	@mkdir -p $(LOG_DIR)
+	@echo "Training (about 2 minutes; log: $(LOG_DIR)/train.log) ..."
+	@$(RASA) train --fixed-model-name mbc --out models > $(LOG_DIR)/train.log 2>&1 \
+	  || { tail -40 $(LOG_DIR)/train.log; exit 1; }
+	@touch $@
+
+run: setup train
+	@$(PY) -m bot.serve
+
+shell: setup train
+	@$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+validate: setup
+	@mkdir -p $(LOG_DIR)
+	@$(RASA) data validate --fail-on-warnings > $(LOG_DIR)/validate.log 2>&1 \
+	  || { cat $(LOG_DIR)/validate.log; exit 1; }
+	@echo "rasa data validate: ok"
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+format: venv
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+unit: setup train
+	@$(VENV)/bin/pytest -q
+
+test-stories: setup train
+	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --out results/core --fail-on-prediction-errors > $(LOG_DIR)/test-core.log 2>&1 \
+	  || { tail -60 $(LOG_DIR)/test-core.log; cat results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
+	@echo "rasa test core: all conversation tests passed"
+
+test: setup lint validate train unit test-stories
+
+lock: venv
+	@$(PY) -m pip install --quiet uv
+	@$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --override overrides.txt \
+	  --no-header -o requirements.lock
+	@echo "requirements.lock recompiled; run make to install it."
+
+clean:
+	rm -rf build models results .rasa var/log

@@ -1,0 +1,1 @@
+"""The project's spaCy pipeline: ``spacy.blank("en")`` plus rule-based components."""

@@ -1,0 +1,24 @@
+"""End to end: patient questions through the real REST channel to the real servers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import Chat, texts
+
+pytestmark = pytest.mark.e2e
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def test_where_it_spreads_names_the_four_sites(chat: Chat) -> None:
+    reply = chat(new_sender(), "where does breast cancer spread?")
+    answer = texts(reply)
+    for site in ("lung", "liver", "bones", "brain"):
+        assert site in answer
+    buttons = [button["title"].lower() for message in reply for button in message.get("buttons", [])]
+    assert buttons == ["lung", "liver", "bones", "brain"]
