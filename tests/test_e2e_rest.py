@@ -20,5 +20,5 @@ def test_where_it_spreads_names_the_four_sites(chat: Chat) -> None:
     answer = texts(reply)
     for site in ("lung", "liver", "bones", "brain"):
         assert site in answer
-    buttons = [button["title"].lower() for message in reply for button in message.get("buttons", [])]
+    buttons = [b["title"].lower() for message in reply for b in message.get("buttons", [])]
     assert buttons == ["lung", "liver", "bones", "brain"]

@@ -19,10 +19,11 @@ import hashlib
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler, Lemmatizer
 
 from bot import PROJECT_ROOT
 from bot.article import SITES_PATH, sites
@@ -55,13 +56,13 @@ def site_patterns() -> list[dict[str, Any]]:
 def build() -> Language:
     """The pipeline, built from ``spacy.blank("en")`` and rule-based components."""
     nlp = spacy.blank("en")
-    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    lemmatizer = cast(Lemmatizer, nlp.add_pipe("lemmatizer", config={"mode": "lookup"}))
     nlp.initialize()
     lemma_table = lemmatizer.lookups.get_table("lemma_lookup")
     for word in KEEP_AS_IS:
         lemma_table[word] = word
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns(site_patterns())  # type: ignore[attr-defined]
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
+    ruler.add_patterns(site_patterns())
     nlp.meta["name"] = "mbc_sites"
     nlp.meta["description"] = "Blank English pipeline with the metastatic-site entity ruler."
     return nlp
