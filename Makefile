@@ -28,13 +28,19 @@ PYTHON ?= $(shell for p in python3.10 python3.9 python3.8; do \
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
-.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean
+.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean \
+	retention eval bench ask review
 
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
 	@echo "make test    set everything up, then lint, validate, pytest and conversation tests"
 	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
 	@echo "make lock    recompile requirements.lock from requirements.in"
+	@echo "make retention DAYS=30  delete conversations whose last message is over 30 days old"
+	@echo "make eval    answer quality on the held-out set (reports/eval.md)"
+	@echo "make bench   speed and cost against the targets, vs Rasa's default (reports/bench.md)"
+	@echo "make ask Q=\"where does it spread?\"  what the assistant answers, and why (staff)"
+	@echo "make review  every answer with its sources, for clinical sign-off (reports/review.md)"
 
 setup: venv spacy
 
@@ -68,8 +74,12 @@ $(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
 run: setup train
 	@$(PY) -m bot.serve
 
+# The action server runs in the background while `rasa shell` has the terminal.
 shell: setup train
-	@$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	@mkdir -p $(LOG_DIR)
+	@$(RASA) run actions --port $(ACTIONS_PORT) > $(LOG_DIR)/actions-shell.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 validate: setup
 	@mkdir -p $(LOG_DIR)
@@ -102,6 +112,37 @@ lock: venv
 	@$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --override overrides.txt \
 	  --no-header -o requirements.lock
 	@echo "requirements.lock recompiled; run make to install it."
+
+# Privacy: delete conversations idle for more than DAYS days from the tracker store. Run daily.
+retention: venv
+	@if [ -z "$(DAYS)" ]; then echo "Usage: make retention DAYS=30" >&2; exit 2; fi
+	@$(PY) -m bot retention --days "$(DAYS)" --db "$(TRACKER_DB)"
+
+# Answer quality on tests/nlu/heldout.yml: NLU figures, right answers end to end, a TF-IDF
+# baseline (bot/evaluation/eval.py). Exits 1 if an emergency or self-harm message is missed.
+eval: setup train
+	@$(PY) -m bot.evaluation.eval
+
+# Speed and cost: trains config.yml and configs/default.yml, serves each on loopback, measures
+# latency, throughput, memory, cold start and training time (bot/evaluation/bench.py; ~15 min).
+bench: setup train
+	@$(PY) -m bot.evaluation.bench
+
+# Support staff: what the assistant does with one message, and why; the model runs in this
+# process, no servers (bot/staff/ask.py). Q is read from the environment so quotes survive.
+# Q is checked before anything else runs, so a forgotten Q does not start training.
+ifneq ($(filter ask,$(MAKECMDGOALS)),)
+ifeq ($(strip $(Q)),)
+$(error Usage: make ask Q="where does it spread?")
+endif
+endif
+ask: setup train
+	@$(PY) -m bot ask "$$Q"
+
+# Every answer with example questions and source passages, for a clinician to sign off
+# (bot/staff/review.py). Reads the project's files: no model needed.
+review: setup
+	@$(PY) -m bot review
 
 clean:
 	rm -rf build models results .rasa var/log

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Modules that each add one sub-command.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("bot.retention", "bot.staff.ask", "bot.staff.review")
 
 
 def parser() -> argparse.ArgumentParser:

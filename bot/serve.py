@@ -10,21 +10,29 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from bot import PROJECT_ROOT
+from bot.article import load_yaml
 
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "mbc.tar.gz"
 LOG_DIR = PROJECT_ROOT / "var" / "log"
 START_TIMEOUT_S = 180.0
+CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+# Channels that are off unless an environment variable is set: variable -> their credentials.
+OPTIONAL_CHANNELS = {"TELEGRAM_TOKEN": PROJECT_ROOT / "credentials.telegram.yml"}
 
 
 def free_port() -> int:
@@ -43,6 +51,24 @@ def is_answering(url: str) -> bool:
         return False
 
 
+def check_tracker_store(path: Path) -> None:
+    """Exit with a message naming ``path`` unless a SQLite tracker store can be written there.
+
+    Creates the parent directory if it is missing. ``rasa run`` itself starts without a usable
+    tracker store: it logs an error for every message and keeps conversations in memory only.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, isolation_level=None)) as connection:
+            connection.execute("BEGIN IMMEDIATE")  # takes the write lock, as Rasa will
+            connection.execute("ROLLBACK")
+    except (OSError, sqlite3.Error) as error:
+        raise SystemExit(
+            f"Cannot write the tracker store {path}: {error}. "
+            "Set TRACKER_DB to a SQLite file in a writable directory."
+        ) from error
+
+
 @dataclass
 class Settings:
     """Where the servers listen and keep their state; every field has an env variable."""
@@ -52,14 +78,32 @@ class Settings:
     host: str = os.environ.get("RASA_HOST", "0.0.0.0")
     tracker_db: Path = Path(os.environ.get("TRACKER_DB", str(PROJECT_ROOT / "var" / "tracker.db")))
     model: Path = Path(os.environ.get("RASA_MODEL", str(DEFAULT_MODEL)))
-    cors_origins: str = os.environ.get("CORS_ORIGINS", "http://localhost:8080")
+    web_port: int = int(os.environ.get("WEB_PORT", "8080"))
+    cors_origins: str = os.environ.get("CORS_ORIGINS", "")
+    widget_server_url: str = os.environ.get("WIDGET_SERVER_URL", "")
     api_token: str = os.environ.get("RASA_API_TOKEN", "")
     log_dir: Path = LOG_DIR
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
+        if not self.cors_origins:
+            self.cors_origins = f"http://localhost:{self.web_port} http://127.0.0.1:{self.web_port}"
+        if not self.widget_server_url:
+            self.widget_server_url = f"http://localhost:{self.rasa_port}"
+
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def credentials_file(self) -> Path:
+        """The credentials Rasa runs with, written by :func:`write_credentials` at start."""
+        return self.tracker_db.parent / "credentials.yml"
 
     @property
     def actions_url(self) -> str:
@@ -73,6 +117,8 @@ class Settings:
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
             "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
             "TRACKER_DB": str(self.tracker_db),
+            # Sanic's own errors (404, 405, 413, ...) as JSON, like the REST channel's.
+            "SANIC_FALLBACK_ERROR_FORMAT": "json",
             **self.extra_env,
         }
 
@@ -88,7 +134,7 @@ def rasa_command(settings: Settings) -> list[str]:
         "--port",
         str(settings.rasa_port),
         "--credentials",
-        "credentials.yml",
+        str(settings.credentials_file),
         "--endpoints",
         "endpoints.yml",
         "--cors",
@@ -102,6 +148,42 @@ def rasa_command(settings: Settings) -> list[str]:
 def actions_command(settings: Settings) -> list[str]:
     rasa = str(Path(sys.executable).with_name("rasa"))
     return [rasa, "run", "actions", "--port", str(settings.actions_port), "--actions", "actions"]
+
+
+def web_command(settings: Settings) -> list[str]:
+    """The static server for the chat widget and its demo page (bot/web)."""
+    return [
+        sys.executable,
+        "-m",
+        "bot.web.server",
+        "--port",
+        str(settings.web_port),
+        "--bind",
+        settings.host,
+        "--rasa-url",
+        settings.widget_server_url,
+    ]
+
+
+def write_credentials(settings: Settings) -> Path:
+    """Write credentials.yml plus the file of each optional channel whose variable is set.
+
+    Rasa fails on a ``${VAR}`` that is not set, so a channel's credentials join only when its
+    variable is set. The placeholders are kept as they are: Rasa fills them in from the
+    environment, and no secret is written to disk.
+    """
+    environment = settings.environment()
+    credentials: dict[str, Any] = load_yaml(CREDENTIALS) or {}
+    for variable, channel_file in OPTIONAL_CHANNELS.items():
+        if environment.get(variable):
+            credentials.update(load_yaml(channel_file) or {})
+    settings.credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.credentials_file.write_text(
+        "# Written by bot/serve.py from credentials*.yml at each start; edit those instead.\n"
+        + yaml.safe_dump(credentials, sort_keys=False),
+        encoding="utf-8",
+    )
+    return settings.credentials_file
 
 
 @dataclass
@@ -141,7 +223,7 @@ class Server:
 
 
 class Servers:
-    """The action server and the Rasa server, started and stopped as one."""
+    """The action server, the Rasa server and the widget's web server, started as one."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -149,15 +231,17 @@ class Servers:
             "actions", actions_command(self.settings), f"{self.settings.actions_url}/health"
         )
         self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
+        self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
 
     @property
     def all(self) -> list[Server]:
-        return [self.actions, self.rasa]
+        return [self.actions, self.rasa, self.web]
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         if not self.settings.model.exists():
             raise SystemExit(f"No trained model at {self.settings.model}: run `make train`.")
-        self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        check_tracker_store(self.settings.tracker_db)
+        write_credentials(self.settings)
         for server in self.all:
             server.start(self.settings)
         for server in self.all:
@@ -203,6 +287,7 @@ def main() -> None:
             f"  REST channel: POST {settings.rasa_url}/webhooks/rest/webhook\n"
             f'    curl -s {settings.rasa_url}/webhooks/rest/webhook -H "Content-Type: '
             f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
+            f"  Chat widget demo page: http://localhost:{settings.web_port}/\n"
             f"  Logs: {settings.log_dir}\n"
             "Press Ctrl-C to stop.",
             flush=True,

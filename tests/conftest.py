@@ -22,9 +22,12 @@ def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         rasa_port=free_port(),
         actions_port=free_port(),
+        web_port=free_port(),
         host="127.0.0.1",
         tracker_db=state / "tracker.db",
         log_dir=state / "log",
+        # Optional channels stay off, even if the developer's shell switches one on.
+        extra_env={"TELEGRAM_TOKEN": ""},
     )
 
 

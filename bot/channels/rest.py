@@ -1,0 +1,204 @@
+"""Rasa's REST channel, with the checks a public web endpoint needs before Rasa sees a message.
+
+The URL (``POST /webhooks/rest/webhook``) and the reply format (a JSON list of
+``{"recipient_id", "text", ...}`` messages) are Rasa's own, so the web widget and ``curl`` work
+unchanged. What this class adds, checked in a request middleware of the channel's blueprint:
+
+- A body that is not UTF-8 JSON, not a JSON object, or whose ``sender`` or ``message`` is missing
+  or not a string gets ``400 {"error": "<what is wrong>"}``.
+- Control characters are removed from the message (tabs and line breaks become spaces).
+- An empty message gets a short reply asking for a question; a message longer than
+  ``MAX_MESSAGE_CHARS`` (environment, default 2000) gets a reply asking for a shorter one. Both
+  are ``200`` replies the widget shows like any other; neither reaches Rasa or the tracker store.
+- If handling a message fails, the person gets an apology instead of an empty reply, and the
+  log names the sender and the error but never the message text. A client that hangs up does
+  not cut the turn short: it completes and is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+LINE_CONTROLS = re.compile("[\t\n\r]")
+# Unicode categories Cc (control characters) and Cs (surrogates, which JSON can smuggle in as
+# "\ud800" escapes and which no UTF-8 encoder accepts).
+UNWANTED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+EMPTY_MESSAGE_REPLY = 'Please type a question, for example: "Where does breast cancer spread?"'
+TOO_LONG_REPLY = (
+    "Sorry, that message is too long for me. Please send a shorter message, "
+    "one question at a time (at most {limit} characters)."
+)
+FAILURE_REPLY = (
+    "Sorry, something went wrong on my side. Please try again in a moment. "
+    "For questions about your own care, please talk with your care team."
+)
+
+MessageHandler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class InvalidRequest(ValueError):
+    """A request the channel answers with ``400``; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A checked request: who sent it and the cleaned message text."""
+
+    sender: str
+    message: str
+
+
+def max_message_chars() -> int:
+    """The longest message Rasa sees, from ``MAX_MESSAGE_CHARS`` (default 2000)."""
+    return int(os.environ.get("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or :class:`InvalidRequest` saying why not."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InvalidRequest("The request body is not valid UTF-8.") from error
+    except (ValueError, RecursionError) as error:
+        raise InvalidRequest("The request body is not valid JSON.") from error
+    if not isinstance(data, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return data
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters or lone surrogates; tabs and line breaks are spaces.
+
+    Format characters (such as the zero-width joiner inside emoji) are kept.
+    """
+    return UNWANTED_CHARACTERS.sub("", LINE_CONTROLS.sub(" ", text))
+
+
+def checked_sender(data: dict[str, Any]) -> str:
+    """The conversation id: a short string without control characters."""
+    sender = data.get("sender")
+    if not isinstance(sender, str):
+        raise InvalidRequest('"sender" is required and must be a string.')
+    if not sender.strip() or len(sender) > MAX_SENDER_CHARS or clean_text(sender) != sender:
+        raise InvalidRequest(
+            f'"sender" must be 1 to {MAX_SENDER_CHARS} characters, without control characters.'
+        )
+    return sender
+
+
+def checked_message(data: dict[str, Any]) -> str:
+    """The message text, cleaned (see :func:`clean_text`) and stripped; it may be empty."""
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise InvalidRequest('"message" is required and must be a string.')
+    return clean_text(message).strip()
+
+
+def check_optional_fields(data: dict[str, Any]) -> None:
+    """Rasa passes these on untouched; a wrong type would fail deep inside Rasa."""
+    if data.get("metadata") is not None and not isinstance(data["metadata"], dict):
+        raise InvalidRequest('"metadata" must be a JSON object.')
+    if data.get("input_channel") is not None and not isinstance(data["input_channel"], str):
+        raise InvalidRequest('"input_channel" must be a string.')
+
+
+def checked_request(body: bytes) -> tuple[dict[str, Any], Incoming]:
+    """The parsed body and the checked sender and message, or :class:`InvalidRequest`."""
+    data = parse_body(body)
+    incoming = Incoming(sender=checked_sender(data), message=checked_message(data))
+    check_optional_fields(data)
+    return data, incoming
+
+
+def reply(sender: str, text: str) -> HTTPResponse:
+    """A ``200`` answer shaped like Rasa's own REST replies."""
+    return response.json([{"recipient_id": sender, "text": text}])
+
+
+def log_failure(sender: str, error: Exception) -> None:
+    # The exception's own message is left out: it may quote what the patient wrote.
+    where = "".join(traceback.format_tb(error.__traceback__))
+    logger.error(
+        "Could not handle a message from sender %s: %s\n%s", sender, type(error).__name__, where
+    )
+
+
+async def run_turn(on_new_message: MessageHandler, message: UserMessage) -> None:
+    """Let Rasa handle one message; if that fails, apologise to the person instead."""
+    try:
+        await on_new_message(message)
+    except Exception as error:
+        log_failure(message.sender_id, error)
+        await message.output_channel.send_text_message(message.sender_id, FAILURE_REPLY)
+
+
+def guarded(on_new_message: MessageHandler) -> MessageHandler:
+    """``on_new_message`` that never raises, and that finishes even if the client hangs up."""
+
+    async def handle(message: UserMessage) -> None:
+        try:
+            await asyncio.shield(run_turn(on_new_message, message))
+        except asyncio.CancelledError:
+            # Caught here, not in Rasa's channel, because Rasa logs the message text for it.
+            logger.warning("Sender %s left before the reply was ready.", message.sender_id)
+
+    return handle
+
+
+class RestInput(RasaRestInput):
+    """Rasa's REST channel with input checks; ``name()`` stays ``rest``, and so does the URL."""
+
+    def __init__(self) -> None:
+        self.max_message_chars = max_message_chars()
+
+    def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
+        """Rasa's REST routes, behind :meth:`check_request`."""
+        webhook = super().blueprint(guarded(on_new_message))
+        # The decorator form, because Sanic 21.12's Blueprint.middleware silently ignores a
+        # bound method passed as its first argument (it only recognises plain functions).
+        webhook.middleware("request")(self.check_request)
+        return webhook
+
+    async def check_request(self, request: Request) -> HTTPResponse | None:
+        """Answer a bad or unusable message here; let a good one through, cleaned."""
+        if request.method != "POST":
+            return None
+        try:
+            data, incoming = checked_request(request.body)
+        except InvalidRequest as error:
+            return response.json({"error": str(error)}, status=400)
+        if not incoming.message:
+            return reply(incoming.sender, EMPTY_MESSAGE_REPLY)
+        if len(incoming.message) > self.max_message_chars:
+            return reply(incoming.sender, TOO_LONG_REPLY.format(limit=self.max_message_chars))
+        # Rasa's handler reads request.json; this spares it parsing the body a second time.
+        request.parsed_json = data  # type: ignore[assignment]
+        request.ctx.incoming = incoming
+        return None
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        incoming: Incoming = req.ctx.incoming
+        return incoming.sender
+
+    def _extract_message(self, req: Request) -> str | None:
+        incoming: Incoming = req.ctx.incoming
+        return incoming.message
