@@ -169,23 +169,28 @@ def measure_servers(run: Run, model: Path, arguments: argparse.Namespace) -> Non
             run.cold_start_s = time.monotonic() - started_at
             warm_up(settings, messages)
             for clients in arguments.clients:
-                per_client = max(arguments.min_per_client, math.ceil(arguments.requests / clients))
-                print(f"  {clients} client(s) x {per_client} messages ...", flush=True)
-                cpu_before = cpu_by_server(servers)
-                rest = measure_rest(
-                    webhook_url(settings), messages, clients, per_client, arguments.conversation
-                )
-                cpu_after = cpu_by_server(servers)
-                floor = measure_floor(f"{settings.rasa_url}/", clients, per_client)
-                cpu_ms = {
-                    name: 1000 * (cpu_after[name] - cpu_before[name]) / max(1, len(rest.latencies))
-                    for name in cpu_before
-                }
-                run.levels.append(Level(rest, floor, cpu_ms))
+                run.levels.append(measure_level(servers, messages, clients, arguments))
             print(f"  right answers on {len(examples)} held-out messages ...", flush=True)
             answered = answer_all(settings, examples, Judge())
             run.right_answers, run.messages = sum(a.right for a in answered), len(answered)
             run.peak_mib = peak_memory(servers)
+
+
+def measure_level(
+    servers: Servers, messages: Sequence[str], clients: int, arguments: argparse.Namespace
+) -> Level:
+    """``clients`` concurrent clients on the REST channel, then the same on the floor."""
+    settings = servers.settings
+    per_client = max(arguments.min_per_client, math.ceil(arguments.requests / clients))
+    print(f"  {clients} client(s) x {per_client} messages ...", flush=True)
+    cpu_before = cpu_by_server(servers)
+    rest = measure_rest(
+        webhook_url(settings), messages, clients, per_client, arguments.conversation
+    )
+    cpu_used = {name: cpu - cpu_before[name] for name, cpu in cpu_by_server(servers).items()}
+    floor = measure_floor(f"{settings.rasa_url}/", clients, per_client)
+    answered = max(1, len(rest.latencies))
+    return Level(rest, floor, {name: 1000 * cpu / answered for name, cpu in cpu_used.items()})
 
 
 def cpu_by_server(servers: Servers) -> dict[str, float]:
