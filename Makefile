@@ -52,8 +52,9 @@ $(VENV_STAMP): requirements.lock
 	       "or name one with PYTHON=/path/to/python3.10." >&2; exit 1; fi
 	@echo "Installing the pinned dependencies into $(VENV) with $$($(PYTHON) --version) ..."
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet --no-deps --prefer-binary -r requirements.lock
+	@mkdir -p $(LOG_DIR)
+	@$(PY) -m pip install --no-deps --prefer-binary -r requirements.lock > $(LOG_DIR)/install.log 2>&1 \
+	  || { tail -40 $(LOG_DIR)/install.log; exit 1; }
 	@touch $@
 
 spacy: $(SPACY_STAMP)

@@ -108,6 +108,9 @@ EMERGENCIES = [
 ]
 
 SELF_HARM_MESSAGES = [
+    ("i have been reading about ways to die", "want_to_die"),
+    ("i burn my arm until it bleeds", "hurt_self"),
+    ("i hit myself just to feel something", "hurt_self"),
     ("i want to kill myself", "kill_self"),
     ("i keep thinking about killing myself", "kill_self"),
     ("my husband said he would kill himself", "kill_self"),
@@ -152,6 +155,8 @@ SELF_HARM_MESSAGES = [
 
 # Questions and statements that mention a red-flag word but are not a red flag.
 NOT_RED_FLAGS = [
+    "how to end the pain of treatment",
+    "i want to feel something good again",
     "what symptoms are there, like chest pain?",
     "is chest pain a symptom of lung mets",
     "i have a cough and chest pain",
