@@ -111,6 +111,11 @@ SELF_HARM_MESSAGES = [
     ("i have been reading about ways to die", "want_to_die"),
     ("i burn my arm until it bleeds", "hurt_self"),
     ("i hit myself just to feel something", "hurt_self"),
+    ("i punched the wall until my knuckles bled", "hurt_self"),
+    ("i burned myself on purpose", "hurt_self"),
+    ("my dad has been giving away all his tools", "giving_away_or_goodbye"),
+    ("she wrote goodbye letters to us", "giving_away_or_goodbye"),
+    ("i hope i never wake up", "want_to_die"),
     ("i want to kill myself", "kill_self"),
     ("i keep thinking about killing myself", "kill_self"),
     ("my husband said he would kill himself", "kill_self"),
@@ -155,6 +160,10 @@ SELF_HARM_MESSAGES = [
 
 # Questions and statements that mention a red-flag word but are not a red flag.
 NOT_RED_FLAGS = [
+    "can i give away my old wigs",
+    "the nausea wont stop for good?",
+    "radiation burned my skin",
+    "how do i say goodbye to my hair",
     "how to end the pain of treatment",
     "i want to feel something good again",
     "what symptoms are there, like chest pain?",
