@@ -55,20 +55,20 @@ SYMPTOMS_BY_SITE = {
 OPENING = "Symptoms depend on where the cancer has spread."
 REPLIES = {
     "lung": (
-        f"The most common places breast cancer spreads to include the lungs. {OPENING}\n"
+        f"Breast cancer commonly spreads to the lungs. {OPENING}\n"
         "When it has spread to the lungs, symptoms may include cough, chest pain and fatigue."
     ),
     "liver": (
-        f"The most common places breast cancer spreads to include the liver. {OPENING}\n"
+        f"Breast cancer commonly spreads to the liver. {OPENING}\n"
         "When it has spread to the liver, symptoms may include nausea, vomiting, "
         "loss of appetite and fatigue."
     ),
     "bones": (
-        f"The most common places breast cancer spreads to include the bones. {OPENING}\n"
+        f"Breast cancer commonly spreads to the bones. {OPENING}\n"
         "When it has spread to the bones, symptoms may include bone pain and fatigue."
     ),
     "brain": (
-        f"The most common places breast cancer spreads to include the brain. {OPENING}\n"
+        f"Breast cancer commonly spreads to the brain. {OPENING}\n"
         "When it has spread to the brain, symptoms may include headache, seizures and fatigue."
     ),
 }
@@ -363,7 +363,7 @@ def test_two_sites_get_both_in_the_order_asked(
     result = ask(executor, domain, nlp, "it is in my lungs and liver")
 
     assert texts(result) == [
-        "The most common places breast cancer spreads to include the lungs and the liver. "
+        "Breast cancer commonly spreads to the lungs and the liver. "
         f"{OPENING}\n"
         "When it has spread to the lungs, symptoms may include cough, chest pain and fatigue.\n"
         "When it has spread to the liver, symptoms may include nausea, vomiting, "
