@@ -78,7 +78,7 @@ run: setup train
 # The action server runs in the background while `rasa shell` has the terminal.
 shell: setup train
 	@mkdir -p $(LOG_DIR)
-	@$(RASA) run actions --port $(ACTIONS_PORT) > $(LOG_DIR)/actions-shell.log 2>&1 & \
+	@$(PY) -m rasa_sdk --port $(ACTIONS_PORT) --actions actions > $(LOG_DIR)/actions-shell.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
@@ -125,7 +125,7 @@ eval: setup train
 	@$(PY) -m bot.evaluation.eval
 
 # Speed and cost: trains config.yml and configs/default.yml, serves each on loopback, measures
-# latency, throughput, memory, cold start and training time (bot/evaluation/bench.py; ~15 min).
+# latency, throughput, memory, cold start and training time (bot/evaluation/bench.py; ~8 min).
 bench: setup train
 	@$(PY) -m bot.evaluation.bench
 

@@ -1,8 +1,9 @@
 """Start the assistant's servers together, and stop them together.
 
 ``make run`` calls ``python -m bot.serve``; the end-to-end tests use :class:`Servers` the same
-way, on free loopback ports. Each server is Rasa's own command (``rasa run actions``,
-``rasa run``); this module only starts them, waits until they answer, and stops them.
+way, on free loopback ports. Each server is Rasa's own (``python -m rasa_sdk``, which
+``rasa run actions`` wraps, and ``rasa run``); this module only starts them, waits until they
+answer, and stops them.
 """
 
 from __future__ import annotations
@@ -146,8 +147,10 @@ def rasa_command(settings: Settings) -> list[str]:
 
 
 def actions_command(settings: Settings) -> list[str]:
-    rasa = str(Path(sys.executable).with_name("rasa"))
-    return [rasa, "run", "actions", "--port", str(settings.actions_port), "--actions", "actions"]
+    # rasa-sdk's own entry point, which `rasa run actions` wraps: it starts the same server
+    # without importing Rasa and TensorFlow, in a tenth of the memory and time.
+    port = str(settings.actions_port)
+    return [sys.executable, "-m", "rasa_sdk", "--port", port, "--actions", "actions"]
 
 
 def web_command(settings: Settings) -> list[str]:

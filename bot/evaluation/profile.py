@@ -88,7 +88,10 @@ async def profile_agent(model: Path, messages: Sequence[str], db: Path) -> Profi
     profiler.stop()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     renderer = ConsoleRenderer(
-        unicode=False, color=False, show_all=True, processor_options={"filter_threshold": 0.02}
+        unicode=False,
+        color=False,
+        # Rasa's own frames are library frames too: show them rather than fold them away.
+        processor_options={"filter_threshold": 0.02, "show_regex": r".*/(rasa|sqlalchemy)/.*"},
     )
     session = profiler.last_session
     root = session.root_frame() if session else None
@@ -133,7 +136,8 @@ def report(profile: Profile, model: Path) -> str:
             f"Model `{info['path']}` (sha256 {info['sha256']}): {', '.join(info['components'])}.",
             f"{profile.messages} held-out messages in conversations of {CONVERSATION_LENGTH}, "
             "in-process (no HTTP), SQLite tracker store. Wall-clock time includes any wait for a "
-            "CPU that other processes hold; compare it with the CPU time.",
+            "CPU that other processes hold; compare it with the CPU time. The profiler's "
+            "sampling itself adds some time: read the shares, and take speeds from `make bench`.",
             "",
             table(["Stage", "ms per message", "% of wall time"], stage_rows(profile)),
             "",
