@@ -86,6 +86,24 @@ class Settings:
     log_dir: Path = LOG_DIR
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def on_loopback(cls, state_dir: Path, **overrides: Any) -> Settings:
+        """Servers on free loopback ports, keeping their state in ``state_dir`` (tests, benches).
+
+        Optional channels stay off unless ``extra_env`` switches one on, whatever the shell says.
+        """
+        extra_env = {"TELEGRAM_TOKEN": "", **overrides.pop("extra_env", {})}
+        return cls(
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            web_port=free_port(),
+            host="127.0.0.1",
+            tracker_db=state_dir / "tracker.db",
+            log_dir=state_dir / "log",
+            extra_env=extra_env,
+            **overrides,
+        )
+
     def __post_init__(self) -> None:
         # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
         if not self.cors_origins:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from bot.serve import DEFAULT_MODEL, Servers, Settings, free_port, running
+from bot.serve import DEFAULT_MODEL, Servers, Settings, running
 
 Reply = list[dict[str, Any]]
 Chat = Callable[[str, str], Reply]
@@ -19,16 +19,7 @@ def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     if not DEFAULT_MODEL.exists():
         pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train` (make test does).")
     state = tmp_path_factory.mktemp("servers")
-    return Settings(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        host="127.0.0.1",
-        tracker_db=state / "tracker.db",
-        log_dir=state / "log",
-        # Optional channels stay off, even if the developer's shell switches one on.
-        extra_env={"TELEGRAM_TOKEN": ""},
-    )
+    return Settings.on_loopback(state)
 
 
 @pytest.fixture(scope="session")

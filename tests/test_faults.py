@@ -31,7 +31,6 @@ from bot.serve import (
     Servers,
     Settings,
     check_tracker_store,
-    free_port,
     rasa_command,
     write_credentials,
 )
@@ -44,15 +43,7 @@ WHAT_IS_MBC = RESPONSES["utter_what_is_mbc"][0]["text"]
 
 
 def own_settings(state: Path, **changes: object) -> Settings:
-    settings = Settings(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        host="127.0.0.1",
-        tracker_db=state / "tracker.db",
-        log_dir=state / "log",
-        extra_env={"TELEGRAM_TOKEN": ""},
-    )
+    settings = Settings.on_loopback(state)
     for name, value in changes.items():
         setattr(settings, name, value)
     return settings

@@ -20,7 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import PROJECT_ROOT
 from bot.retention import SECONDS_PER_DAY
-from bot.serve import Server, Servers, Settings, free_port, rasa_command, write_credentials
+from bot.serve import Server, Servers, Settings, rasa_command, write_credentials
 from tests.conftest import send
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -48,16 +48,7 @@ def test_the_http_api_is_off_by_default(servers: Servers) -> None:
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A Rasa server (no action server needed) started with RASA_API_TOKEN set."""
     state = tmp_path_factory.mktemp("api")
-    settings = Settings(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        host="127.0.0.1",
-        tracker_db=state / "tracker.db",
-        log_dir=state / "log",
-        api_token=f"token-{uuid.uuid4().hex}",
-        extra_env={"TELEGRAM_TOKEN": ""},
-    )
+    settings = Settings.on_loopback(state, api_token=f"token-{uuid.uuid4().hex}")
     write_credentials(settings)
     rasa = Server("rasa", rasa_command(settings), f"{settings.rasa_url}/")
     rasa.start(settings)

@@ -109,13 +109,8 @@ def telegram_servers(
 ) -> Iterator[Servers]:
     """The servers with Telegram switched on the way a deployment does it: by environment."""
     state = tmp_path_factory.mktemp("telegram")
-    settings = Settings(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        host="127.0.0.1",
-        tracker_db=state / "tracker.db",
-        log_dir=state / "log",
+    settings = Settings.on_loopback(
+        state,
         extra_env={
             "TELEGRAM_TOKEN": TOKEN,
             "TELEGRAM_BOT_NAME": BOT_NAME,

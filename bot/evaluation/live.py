@@ -20,7 +20,7 @@ import requests
 from bot.evaluation.answers import Judge, Reply
 from bot.evaluation.examples import Example
 from bot.evaluation.metrics import Prediction
-from bot.serve import Servers, Settings, free_port
+from bot.serve import Servers, Settings
 
 REQUEST_TIMEOUT_S = 60.0
 
@@ -43,17 +43,11 @@ def loopback_settings(
 
     ``api`` opens Rasa's HTTP API (``/model/parse``) behind a random token, for this run only.
     """
-    return Settings(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        host="127.0.0.1",
-        tracker_db=state_dir / "tracker.db",
+    return Settings.on_loopback(
+        state_dir,
         model=model,
-        log_dir=state_dir / "log",
         api_token=uuid.uuid4().hex if api else "",
-        # Optional channels stay off, even if the shell that runs the measurement sets one up.
-        extra_env={"TELEGRAM_TOKEN": "", **extra_env},
+        extra_env=dict(extra_env),
     )
 
 
