@@ -116,6 +116,7 @@ SELF_HARM_MESSAGES = [
     ("my dad has been giving away all his tools", "giving_away_or_goodbye"),
     ("she wrote goodbye letters to us", "giving_away_or_goodbye"),
     ("i hope i never wake up", "want_to_die"),
+    ("how much of the morphine would it take to not wake up", "want_to_die"),
     ("i want to kill myself", "kill_self"),
     ("i keep thinking about killing myself", "kill_self"),
     ("my husband said he would kill himself", "kill_self"),
