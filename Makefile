@@ -28,7 +28,7 @@ PYTHON ?= $(shell for p in python3.10 python3.9 python3.8; do \
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
-.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean \
+.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean browser \
 	retention eval bench ask review
 
 help:
@@ -106,7 +106,13 @@ test-stories: setup train
 	  || { tail -60 $(LOG_DIR)/test-core.log; cat results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
 	@echo "rasa test core: all conversation tests passed"
 
-test: setup lint validate train unit test-stories
+# The browser tests drive Debian's Chromium; a fresh machine gets it here (needs root).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
+
+test: setup browser lint validate train unit test-stories
 
 lock: venv
 	@$(PY) -m pip install --quiet uv

@@ -300,7 +300,7 @@ def main() -> None:
     settings = Settings()
     servers = Servers(settings)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print("Starting the action server and the Rasa server (about 35 s) ...", flush=True)
+    print("Starting the action server and the Rasa server (about 15 s) ...", flush=True)
     try:
         servers.start()
         print(
