@@ -1,7 +1,7 @@
 """Command-line tools for support staff and operators: ``python -m bot --help``.
 
-Each tool is a module that exposes ``add_parser(subparsers)``; the parser it adds sets
-``func`` to the function that runs the command with the parsed arguments.
+Each tool is a module with ``COMMAND`` (its name), ``HELP`` (one line), a docstring (its
+description), ``add_arguments(parser)`` and ``run(arguments) -> int``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,20 @@ COMMAND_MODULES: tuple[str, ...] = ("bot.retention", "bot.staff.ask", "bot.staff
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    root = argparse.ArgumentParser(
+        prog="python -m bot", description="Tools for support staff and operators."
+    )
     subparsers = root.add_subparsers(dest="command", required=True)
     for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).add_parser(subparsers)
+        module = importlib.import_module(module_name)
+        command = subparsers.add_parser(
+            module.COMMAND,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(func=module.run)
     return root
 
 

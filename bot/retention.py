@@ -20,7 +20,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot import PROJECT_ROOT
 
@@ -100,18 +99,15 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the ``retention`` sub-command to ``python -m bot``."""
-    command = subparsers.add_parser(
-        "retention",
-        help="delete conversations whose last message is older than N days",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+COMMAND = "retention"
+HELP = "delete conversations whose last message is older than N days"
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """The ``retention`` command's options."""
     command.add_argument(
         "--days", type=positive_days, required=True, help="keep conversations this many days"
     )
     command.add_argument(
         "--db", type=Path, default=DEFAULT_DB, help=f"the tracker store (default: {DEFAULT_DB})"
     )
-    command.set_defaults(func=run)

@@ -282,17 +282,14 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the ``ask`` command."""
-    parser = subparsers.add_parser(
-        "ask",
-        help="show what the assistant does with a message, and why",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+COMMAND = "ask"
+HELP = "show what the assistant does with a message, and why"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``ask`` command's options."""
     parser.add_argument(
         "messages", nargs="+", metavar="message", help="one or more messages, in order"
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the trained model")
     parser.add_argument("--verbose", action="store_true", help="also show Rasa's debug log")
-    parser.set_defaults(func=run)

@@ -313,13 +313,10 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers: Any) -> None:
-    """Add the ``review`` command."""
-    parser = subparsers.add_parser(
-        "review",
-        help="write reports/review.md: every answer, for a clinician to sign off",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+COMMAND = "review"
+HELP = "write reports/review.md: every answer, for a clinician to sign off"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``review`` command's options."""
     parser.add_argument("--out", type=Path, default=REPORT, help="where to write the report")
-    parser.set_defaults(func=run)
