@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.article import sites
+from actions.site_symptoms import canonical_site, covered_sites
 from bot.serve import DEFAULT_MODEL
 
 # Rasa is imported inside the functions that use it: the import takes seconds, and
@@ -189,16 +189,11 @@ def reply_from(event: Any, action: str) -> Reply:
 
 def site_passages(entities: list[dict[str, Any]]) -> list[str]:
     """The article/sites.yml passages for the sites the message names."""
-    by_word = {
-        word.lower(): site_id
-        for site_id, entry in sites()["sites"].items()
-        for word in [site_id, *entry["words"]]
-    }
     passages: list[str] = []
     for entity in entities:
-        site = sites()["sites"].get(by_word.get(str(entity.get("value", "")).lower(), ""))
+        site = covered_sites().get(canonical_site(entity.get("value")))
         if site:
-            passages += [site["passage"], *(item["passage"] for item in site["symptoms"])]
+            passages += [site.passage, *site.symptom_passages]
     return list(dict.fromkeys(passages))
 
 
