@@ -13,22 +13,20 @@ SPACY_STAMP := build/spacy/.built
 MODEL := models/mbc.tar.gz
 LOG_DIR := var/log
 
+# The servers' settings and their defaults live in bot/settings.py, not here.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONDONTWRITEBYTECODE := 1
-export RASA_PORT ?= 5005
-export ACTIONS_PORT ?= 5055
-export ACTION_SERVER_URL ?= http://localhost:$(ACTIONS_PORT)/webhook
-export TRACKER_DB ?= var/tracker.db
 
-# Rasa 3.6 supports Python 3.8-3.10. `.python-version` makes pyenv pick 3.10; PYTHON=... overrides.
-PYTHON ?= $(shell for p in python3.10 python3.9 python3.8; do \
-	  if $$p -c 'import sys' >/dev/null 2>&1; then echo $$p; exit; fi; done)
+# Rasa 3.6 supports Python up to 3.10, and the code and the lock need 3.10 exactly.
+# `.python-version` makes pyenv pick it; PYTHON=... names another 3.10.
+PYTHON ?= $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys' 2>/dev/null && echo python3.10)
+PYTHON_IS_310 = $(shell $(PYTHON) -c 'import sys; print(sys.version_info[:2] == (3, 10))' 2>/dev/null)
 
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
-.PHONY: help setup venv spacy train run shell validate lint format unit test-stories test lock clean browser \
+.PHONY: help python-check setup venv spacy train run shell validate lint format unit pytest test-stories test lock clean browser \
 	retention eval bench ask review
 
 help:
@@ -46,10 +44,14 @@ setup: venv spacy
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.lock
-	@if [ -z "$(PYTHON)" ]; then \
-	  echo "No Python 3.8-3.10 found. Rasa 3.6 needs one: install CPython 3.10 (pyenv install 3.10)" \
-	       "or name one with PYTHON=/path/to/python3.10." >&2; exit 1; fi
+# Checked at every run, even with the venv installed, so a wrong PYTHON=... stops at once.
+python-check:
+	@if [ "$(PYTHON_IS_310)" != "True" ]; then \
+	  echo "Python 3.10 is needed (Rasa 3.6 and this project's lock), but '$(or $(PYTHON),python3.10)'" \
+	       "is not it. Install CPython 3.10 (pyenv install 3.10) or name one with" \
+	       "PYTHON=/path/to/python3.10." >&2; exit 1; fi
+
+$(VENV_STAMP): requirements.lock | python-check
 	@echo "Installing the pinned dependencies into $(VENV) with $$($(PYTHON) --version) ..."
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	@mkdir -p $(LOG_DIR)
@@ -59,8 +61,8 @@ $(VENV_STAMP): requirements.lock
 
 spacy: $(SPACY_STAMP)
 
-$(SPACY_STAMP): $(VENV_STAMP) bot/nlp/pipeline.py article/sites.yml
-	@$(PY) -m bot.nlp.pipeline
+$(SPACY_STAMP): $(VENV_STAMP) bot/nlu/pipeline.py article/sites.yml
+	@$(PY) -m bot.nlu.pipeline
 	@touch $@
 
 train: $(MODEL)
@@ -77,10 +79,7 @@ run: setup train
 
 # The action server runs in the background while `rasa shell` has the terminal.
 shell: setup train
-	@mkdir -p $(LOG_DIR)
-	@$(PY) -m rasa_sdk --port $(ACTIONS_PORT) --actions actions > $(LOG_DIR)/actions-shell.log 2>&1 & \
-	  trap "kill $$! 2>/dev/null" EXIT; \
-	  $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	@$(PY) -m bot.serve --shell
 
 validate: setup
 	@mkdir -p $(LOG_DIR)
@@ -97,7 +96,11 @@ format: venv
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
-unit: setup train
+# The fast tests only: no servers, no browser (the pytest markers in pyproject.toml).
+unit: setup
+	@$(VENV)/bin/pytest -q -m "not e2e and not browser and not slow"
+
+pytest: setup train
 	@$(VENV)/bin/pytest -q
 
 test-stories: setup train
@@ -112,7 +115,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
 
-test: setup browser lint validate train unit test-stories
+test: setup browser lint validate train pytest test-stories
 
 lock: venv
 	@$(PY) -m pip install --quiet uv
@@ -123,7 +126,7 @@ lock: venv
 # Privacy: delete conversations idle for more than DAYS days from the tracker store. Run daily.
 retention: venv
 	@if [ -z "$(DAYS)" ]; then echo "Usage: make retention DAYS=30" >&2; exit 2; fi
-	@$(PY) -m bot retention --days "$(DAYS)" --db "$(TRACKER_DB)"
+	@$(PY) -m bot retention --days "$(DAYS)"
 
 # Answer quality on tests/nlu/heldout.yml: NLU figures, right answers end to end, a TF-IDF
 # baseline (bot/evaluation/eval.py). Exits 1 if an emergency or self-harm message is missed.

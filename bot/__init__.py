@@ -1,8 +1,9 @@
 """The metastatic breast cancer assistant: everything that is not a Rasa custom action.
 
+- ``bot.paths``: every path the code uses; ``bot.settings``: every server setting and default.
 - ``bot.article``: the reviewed article and the facts derived from it.
-- ``bot.nlp``: the project's spaCy pipeline, built in code.
-- ``bot.nlu``: custom Rasa NLU components (the red-flag detector).
+- ``bot.nlu``: understanding: the project's spaCy pipeline, built in code, and the custom NLU
+  components (the red-flag detector).
 - ``bot.policies``: custom Rasa policies (the answer when the action server is down).
 - ``bot.channels``: custom Rasa channels (REST with input checks, Telegram).
 - ``bot.web``: the website chat widget and its demo page.
@@ -12,6 +13,6 @@
 - ``bot.evaluation``: answer quality and speed (``make eval``, ``make bench``).
 """
 
-from pathlib import Path
+from bot.paths import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PROJECT_ROOT"]

@@ -7,24 +7,29 @@ conversation whose *last* event is older than N days; conversations with a newer
 kept whole. ``make retention DAYS=30`` runs it; run it daily (cron, a systemd timer).
 
 SQLite's ``secure_delete`` is on while it runs, so the deleted messages are overwritten in the
-file, not just marked free. It is safe to run while the Rasa server is running: SQLite locks
-the file, and a conversation that continues later simply starts again from nothing.
+file, not just marked free. It can run while the Rasa server is running: SQLite locks the file
+during the delete, and a conversation that continues later starts again from nothing.
+
+One race remains, and this is exactly what it does: Rasa reads a conversation when a message
+arrives and writes the new events when the turn ends. If that message arrives after N idle
+days and this command deletes the conversation between Rasa's read and write, Rasa's
+``SQLTrackerStore.save`` counts no stored events and writes the whole conversation again, old
+events included. The conversation then has a new message, so it is kept until it is idle for N
+days again, and deleted whole then. Nothing is lost that the person did not just continue.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import PROJECT_ROOT
+from bot.settings import Settings
 
 SECONDS_PER_DAY = 86_400
-DEFAULT_DB = Path(os.environ.get("TRACKER_DB", str(PROJECT_ROOT / "var" / "tracker.db")))
 LOCK_TIMEOUT_S = 30.0
 
 
@@ -108,6 +113,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--days", type=positive_days, required=True, help="keep conversations this many days"
     )
+    default = Settings.from_environment().tracker_db
     command.add_argument(
-        "--db", type=Path, default=DEFAULT_DB, help=f"the tracker store (default: {DEFAULT_DB})"
+        "--db", type=Path, default=default, help=f"the tracker store (default: {default})"
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,23 +24,13 @@ from typing import Any
 
 import yaml
 
-from bot import PROJECT_ROOT
+from bot import paths
 from bot.article import load_yaml
+from bot.settings import Settings
 
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "mbc.tar.gz"
-LOG_DIR = PROJECT_ROOT / "var" / "log"
 START_TIMEOUT_S = 180.0
-CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 # Channels that are off unless an environment variable is set: variable -> their credentials.
-OPTIONAL_CHANNELS = {"TELEGRAM_TOKEN": PROJECT_ROOT / "credentials.telegram.yml"}
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+OPTIONAL_CHANNELS = {"TELEGRAM_TOKEN": paths.TELEGRAM_CREDENTIALS}
 
 
 def is_answering(url: str) -> bool:
@@ -70,78 +59,6 @@ def check_tracker_store(path: Path) -> None:
         ) from error
 
 
-@dataclass
-class Settings:
-    """Where the servers listen and keep their state; every field has an env variable."""
-
-    rasa_port: int = int(os.environ.get("RASA_PORT", "5005"))
-    actions_port: int = int(os.environ.get("ACTIONS_PORT", "5055"))
-    host: str = os.environ.get("RASA_HOST", "0.0.0.0")
-    tracker_db: Path = Path(os.environ.get("TRACKER_DB", str(PROJECT_ROOT / "var" / "tracker.db")))
-    model: Path = Path(os.environ.get("RASA_MODEL", str(DEFAULT_MODEL)))
-    web_port: int = int(os.environ.get("WEB_PORT", "8080"))
-    cors_origins: str = os.environ.get("CORS_ORIGINS", "")
-    widget_server_url: str = os.environ.get("WIDGET_SERVER_URL", "")
-    api_token: str = os.environ.get("RASA_API_TOKEN", "")
-    log_dir: Path = LOG_DIR
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def on_loopback(cls, state_dir: Path, **overrides: Any) -> Settings:
-        """Servers on free loopback ports, keeping their state in ``state_dir`` (tests, benches).
-
-        Optional channels stay off unless ``extra_env`` switches one on, whatever the shell says.
-        """
-        extra_env = {"TELEGRAM_TOKEN": "", **overrides.pop("extra_env", {})}
-        return cls(
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            web_port=free_port(),
-            host="127.0.0.1",
-            tracker_db=state_dir / "tracker.db",
-            log_dir=state_dir / "log",
-            extra_env=extra_env,
-            **overrides,
-        )
-
-    def __post_init__(self) -> None:
-        # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
-        if not self.cors_origins:
-            self.cors_origins = f"http://localhost:{self.web_port} http://127.0.0.1:{self.web_port}"
-        if not self.widget_server_url:
-            self.widget_server_url = f"http://localhost:{self.rasa_port}"
-
-    @property
-    def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
-
-    @property
-    def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
-
-    @property
-    def credentials_file(self) -> Path:
-        """The credentials Rasa runs with, written by :func:`write_credentials` at start."""
-        return self.tracker_db.parent / "credentials.yml"
-
-    @property
-    def actions_url(self) -> str:
-        return f"http://127.0.0.1:{self.actions_port}"
-
-    def environment(self) -> dict[str, str]:
-        """What endpoints.yml reads, plus what keeps Rasa quiet and offline."""
-        return {
-            **os.environ,
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
-            "ACTION_SERVER_URL": f"{self.actions_url}/webhook",
-            "TRACKER_DB": str(self.tracker_db),
-            # Sanic's own errors (404, 405, 413, ...) as JSON, like the REST channel's.
-            "SANIC_FALLBACK_ERROR_FORMAT": "json",
-            **self.extra_env,
-        }
-
-
 def rasa_command(settings: Settings) -> list[str]:
     command = [
         str(Path(sys.executable).with_name("rasa")),
@@ -149,13 +66,13 @@ def rasa_command(settings: Settings) -> list[str]:
         "--model",
         str(settings.model),
         "--interface",
-        settings.host,
+        settings.rasa_host,
         "--port",
         str(settings.rasa_port),
         "--credentials",
         str(settings.credentials_file),
         "--endpoints",
-        "endpoints.yml",
+        str(paths.ENDPOINTS),
         "--cors",
         *settings.cors_origins.split(),
     ]
@@ -180,7 +97,7 @@ def web_command(settings: Settings) -> list[str]:
         "--port",
         str(settings.web_port),
         "--bind",
-        settings.host,
+        settings.web_host,
         "--rasa-url",
         settings.widget_server_url,
     ]
@@ -194,7 +111,7 @@ def write_credentials(settings: Settings) -> Path:
     environment, and no secret is written to disk.
     """
     environment = settings.environment()
-    credentials: dict[str, Any] = load_yaml(CREDENTIALS) or {}
+    credentials: dict[str, Any] = load_yaml(paths.CREDENTIALS) or {}
     for variable, channel_file in OPTIONAL_CHANNELS.items():
         if environment.get(variable):
             credentials.update(load_yaml(channel_file) or {})
@@ -214,19 +131,21 @@ class Server:
     name: str
     command: Sequence[str]
     ready_url: str
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, settings: Settings) -> None:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (settings.log_dir / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=PROJECT_ROOT,
-            env=settings.environment(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # The child keeps its own copy of the file descriptor; ours is closed at once.
+        with (settings.log_dir / f"{self.name}.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=paths.PROJECT_ROOT,
+                env={**settings.environment(), **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -243,14 +162,22 @@ class Server:
             self.process.wait()
 
 
+def actions_server(settings: Settings) -> Server:
+    return Server(
+        "actions",
+        actions_command(settings),
+        f"{settings.actions_url}/health",
+        # rasa-sdk reads its interface from SANIC_HOST only.
+        env={"SANIC_HOST": settings.actions_host},
+    )
+
+
 class Servers:
     """The action server, the Rasa server and the widget's web server, started as one."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
-        self.actions = Server(
-            "actions", actions_command(self.settings), f"{self.settings.actions_url}/health"
-        )
+        self.settings = settings or Settings.from_environment()
+        self.actions = actions_server(self.settings)
         self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
         self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
 
@@ -263,20 +190,22 @@ class Servers:
             raise SystemExit(f"No trained model at {self.settings.model}: run `make train`.")
         check_tracker_store(self.settings.tracker_db)
         write_credentials(self.settings)
-        for server in self.all:
-            server.start(self.settings)
-        for server in self.all:
-            self.wait_until_ready(server, timeout_s)
+        try:
+            for server in self.all:
+                server.start(self.settings)
+            for server in self.all:
+                self.wait_until_ready(server, timeout_s)
+        except BaseException:
+            self.stop()  # none of those already started is left behind
+            raise
 
     def wait_until_ready(self, server: Server, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while not is_answering(server.ready_url):
             if not server.is_running():
-                self.stop()
                 log = self.settings.log_dir / f"{server.name}.log"
                 raise RuntimeError(f"The {server.name} server stopped while starting; see {log}")
             if time.monotonic() > deadline:
-                self.stop()
                 raise TimeoutError(f"The {server.name} server did not answer in {timeout_s:.0f} s")
             time.sleep(0.5)
 
@@ -296,8 +225,20 @@ def running(settings: Settings | None = None) -> Iterator[Servers]:
         servers.stop()
 
 
-def main() -> None:
-    settings = Settings()
+def shell(settings: Settings) -> int:
+    """``make shell``: the action server in the background, ``rasa shell`` in the terminal."""
+    actions = actions_server(settings)
+    actions.start(settings)
+    try:
+        command = [str(Path(sys.executable).with_name("rasa")), "shell", "--model"]
+        command += [str(settings.model), "--endpoints", str(paths.ENDPOINTS)]
+        return subprocess.call(command, cwd=paths.PROJECT_ROOT, env=settings.environment())
+    finally:
+        actions.stop()
+
+
+def serve(settings: Settings) -> None:
+    """``make run``: every server, until Ctrl-C or until one of them stops."""
     servers = Servers(settings)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("Starting the action server and the Rasa server (about 15 s) ...", flush=True)
@@ -321,6 +262,15 @@ def main() -> None:
         print("\nStopping ...", flush=True)
     finally:
         servers.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = Settings.from_environment()
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv == ["--shell"]:
+        sys.exit(shell(settings))
+    serve(settings)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real servers on free loopback ports, and a REST client for them."""
+"""Shared fixtures: the real servers on free loopback ports (helpers: tests/helpers.py)."""
 
 from __future__ import annotations
 
@@ -6,47 +6,55 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 
-from bot.serve import DEFAULT_MODEL, Servers, Settings, running
+from bot import paths
+from bot.serve import Servers
+from bot.settings import Settings
+from tests.helpers import Reply, send
 
-Reply = list[dict[str, Any]]
 Chat = Callable[[str, str], Reply]
+StartServers = Callable[..., Servers]
+
+
+def require_model() -> None:
+    if not paths.MODEL.exists():
+        pytest.fail(f"No trained model at {paths.MODEL}: run `make train` (make test does).")
 
 
 @pytest.fixture(scope="session")
-def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    if not DEFAULT_MODEL.exists():
-        pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train` (make test does).")
-    state = tmp_path_factory.mktemp("servers")
-    return Settings.on_loopback(state)
-
-
-@pytest.fixture(scope="session")
-def servers(server_settings: Settings) -> Iterator[Servers]:
-    """The action server and the Rasa server, shared by every end-to-end test of a run."""
-    with running(server_settings) as started:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The action, Rasa and widget servers, shared by every end-to-end test of a run."""
+    require_model()
+    started = Servers(Settings.on_loopback(tmp_path_factory.mktemp("servers")))
+    started.start()
+    try:
         yield started
+    finally:
+        started.stop()
 
 
-def send(servers: Servers, sender: str, message: str) -> Reply:
-    """POST one message to the REST channel and return the bot's messages."""
-    response = requests.post(
-        f"{servers.settings.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": message},
-        timeout=30,
-    )
-    response.raise_for_status()
-    reply: Reply = response.json()
-    return reply
+@pytest.fixture(scope="module")
+def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServers]:
+    """``start_servers(**overrides)``: servers of this module's own, with changed settings.
+
+    Each gets its own state folder and free ports; all are stopped after the module.
+    """
+    require_model()
+    started: list[Servers] = []
+
+    def start(**overrides: Any) -> Servers:
+        settings = Settings.on_loopback(tmp_path_factory.mktemp("own-servers"), **overrides)
+        own = Servers(settings)
+        own.start()
+        started.append(own)
+        return own
+
+    yield start
+    for own in reversed(started):
+        own.stop()
 
 
 @pytest.fixture
 def chat(servers: Servers) -> Chat:
     """``chat(sender, message)``: the bot's messages for one user message."""
     return lambda sender, message: send(servers, sender, message)
-
-
-def texts(reply: Reply) -> str:
-    """All the text of a reply, as one lower-case string."""
-    return " ".join(message.get("text", "") for message in reply).lower()

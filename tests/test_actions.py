@@ -28,7 +28,7 @@ from actions.care_team import CARE_TEAM_RESPONSE, CareTeamAction
 from actions.site_symptoms import NOT_COVERED, canonical_site
 from bot import PROJECT_ROOT
 from bot.article import is_verbatim, sites
-from bot.nlp.pipeline import build
+from bot.nlu.pipeline import build
 
 ACTION = "action_site_symptoms"
 SYMPTOMS_PASSAGE = (

@@ -7,8 +7,6 @@ no bad request can break the server or the conversation.
 from __future__ import annotations
 
 import json
-import sqlite3
-import uuid
 from typing import Any
 
 import pytest
@@ -16,26 +14,23 @@ import requests
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.channels.rest import (
-    DEFAULT_MAX_MESSAGE_CHARS,
-    EMPTY_MESSAGE_REPLY,
-    FAILURE_REPLY,
-    TOO_LONG_REPLY,
-)
+from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, TOO_LONG_REPLY
 from bot.serve import Servers
-from tests.conftest import send, texts
+from bot.settings import Settings
+from tests.helpers import WEBHOOK, send, texts, user_texts
+from tests.helpers import new_sender as unique_sender
 
 pytestmark = pytest.mark.e2e
 
-WEBHOOK = "/webhooks/rest/webhook"
 NORMAL_QUESTION = "where does breast cancer spread?"
-TOO_LONG = TOO_LONG_REPLY.format(limit=DEFAULT_MAX_MESSAGE_CHARS)
+MAX_CHARS = Settings().max_message_chars
+TOO_LONG = TOO_LONG_REPLY.format(limit=MAX_CHARS)
 RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 CARE_TEAM = RESPONSES["utter_care_team"][0]["text"]
 
 
 def new_sender() -> str:
-    return f"bad-input-{uuid.uuid4().hex[:8]}"
+    return unique_sender("bad-input")
 
 
 def post(servers: Servers, body: bytes, path: str = WEBHOOK) -> requests.Response:
@@ -44,16 +39,6 @@ def post(servers: Servers, body: bytes, path: str = WEBHOOK) -> requests.Respons
 
 def body(**fields: Any) -> bytes:
     return json.dumps(fields).encode("utf-8")
-
-
-def stored_user_texts(servers: Servers, sender: str) -> list[str]:
-    """The user messages of ``sender`` that Rasa saved in the SQLite tracker store."""
-    with sqlite3.connect(servers.settings.tracker_db) as connection:
-        rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-            (sender,),
-        ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
 
 
 def assert_no_internals(response: requests.Response) -> None:
@@ -125,12 +110,12 @@ def test_an_empty_message_gets_a_reply_asking_for_a_question(
     response = post(servers, body(sender=sender, message=message))
     assert response.status_code == 200
     assert response.json() == [{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}]
-    assert stored_user_texts(servers, sender) == []
+    assert user_texts(servers, sender) == []
     assert_still_answers(servers, sender)
 
 
 @pytest.mark.parametrize(
-    "length", [DEFAULT_MAX_MESSAGE_CHARS + 1, 100_000, 1_000_000], ids=["limit+1", "100k", "1M"]
+    "length", [MAX_CHARS + 1, 100_000, 1_000_000], ids=["limit+1", "100k", "1M"]
 )
 def test_an_over_long_message_gets_a_reply_asking_for_a_shorter_one(
     servers: Servers, length: int
@@ -141,16 +126,16 @@ def test_an_over_long_message_gets_a_reply_asking_for_a_shorter_one(
     response = post(servers, body(sender=sender, message="liver " * (length // 6 + 1)))
     assert response.status_code == 200
     assert response.json() == [{"recipient_id": sender, "text": TOO_LONG}]
-    assert stored_user_texts(servers, sender) == []
+    assert user_texts(servers, sender) == []
     assert_still_answers(servers, sender)
 
 
 def test_a_message_at_the_limit_reaches_the_bot(servers: Servers) -> None:
     sender = new_sender()
-    message = ("where does breast cancer spread? " * 100)[:DEFAULT_MAX_MESSAGE_CHARS]
+    message = ("where does breast cancer spread? " * 100)[:MAX_CHARS]
     reply = send(servers, sender, message)
     assert reply and TOO_LONG not in texts(reply)
-    assert stored_user_texts(servers, sender) == [message.strip()]
+    assert user_texts(servers, sender) == [message.strip()]
 
 
 def test_control_characters_are_removed_before_the_bot_sees_the_message(
@@ -160,7 +145,7 @@ def test_control_characters_are_removed_before_the_bot_sees_the_message(
     raw = "where\u0000 does breast\u0007 cancer\tspread?\u001b\u007f\u0085 \ud800"
     response = post(servers, json.dumps({"sender": sender, "message": raw}).encode("ascii"))
     assert response.status_code == 200
-    assert stored_user_texts(servers, sender) == ["where does breast cancer spread?"]
+    assert user_texts(servers, sender) == ["where does breast cancer spread?"]
     assert "brain" in texts(response.json())
     assert_still_answers(servers, sender)
 
@@ -184,7 +169,7 @@ def test_unusual_text_is_passed_to_the_bot_as_it_is(servers: Servers, message: s
     assert reply and all(part.get("text") for part in reply)
     assert FAILURE_REPLY.lower() not in texts(reply)
     assert "<script" not in texts(reply)
-    assert stored_user_texts(servers, sender) == [message]
+    assert user_texts(servers, sender) == [message]
     assert_still_answers(servers, sender)
 
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.conftest import Chat, texts
+from tests.conftest import Chat
+from tests.helpers import new_sender, texts
 
 pytestmark = pytest.mark.e2e
-
-
-def new_sender() -> str:
-    return f"test-{uuid.uuid4().hex[:8]}"
 
 
 def test_where_it_spreads_names_the_four_sites(chat: Chat) -> None:

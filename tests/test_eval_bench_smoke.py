@@ -19,7 +19,7 @@ from bot.evaluation.answers import Judge, sites_named
 from bot.evaluation.examples import Example, heldout_examples, plain_text, spread_sample
 from bot.evaluation.load import client_plans, percentile
 from bot.evaluation.metrics import Prediction, score
-from bot.serve import DEFAULT_MODEL
+from bot.paths import MODEL
 
 FAQ_INTENTS = ("what_is_mbc", "treatment", "coping", "greet", "human_handoff", "self_harm")
 
@@ -123,8 +123,8 @@ def test_examples_are_read_without_entity_markup_and_sampled_across_intents() ->
 
 
 def run_module(module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    if not DEFAULT_MODEL.exists():
-        pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train`.")
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make train`.")
     environment = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
         [sys.executable, "-m", module, *arguments],

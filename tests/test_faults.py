@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +23,11 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import PROJECT_ROOT
 from bot.channels.rest import FAILURE_REPLY, guarded
-from bot.serve import (
-    Server,
-    Servers,
-    Settings,
-    check_tracker_store,
-    rasa_command,
-    write_credentials,
-)
-from tests.conftest import Reply, send, texts
+from bot.serve import Server, Servers, check_tracker_store, rasa_command, write_credentials
+from bot.settings import Settings
+from tests.conftest import StartServers
+from tests.helpers import Reply, send, slot_value, stored_events, texts
+from tests.helpers import new_sender as unique_sender
 
 RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 CARE_TEAM = RESPONSES["utter_care_team"][0]["text"]
@@ -42,25 +35,14 @@ UNAVAILABLE = RESPONSES["utter_action_unavailable"][0]["text"]
 WHAT_IS_MBC = RESPONSES["utter_what_is_mbc"][0]["text"]
 
 
-def own_settings(state: Path, **changes: object) -> Settings:
-    settings = Settings.on_loopback(state)
-    for name, value in changes.items():
-        setattr(settings, name, value)
-    return settings
-
-
 @pytest.fixture(scope="module")
-def own_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    servers = Servers(own_settings(tmp_path_factory.mktemp("faults")))
-    servers.start()
-    try:
-        yield servers
-    finally:
-        servers.stop()
+def own_servers(start_servers: StartServers) -> Servers:
+    """Servers these tests may stop and restart without disturbing the other tests."""
+    return start_servers()
 
 
 def new_sender() -> str:
-    return f"fault-{uuid.uuid4().hex[:8]}"
+    return unique_sender("fault")
 
 
 def payload(site: str | None = None) -> str:
@@ -79,13 +61,7 @@ def assert_symptoms(reply: Reply, symptom: str) -> None:
 
 
 def site_slot(servers: Servers, sender: str) -> object:
-    with sqlite3.connect(servers.settings.tracker_db) as connection:
-        rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id",
-            (sender,),
-        ).fetchall()
-    values = [json.loads(data)["value"] for (data,) in rows if json.loads(data)["name"] == "site"]
-    return values[-1] if values else None
+    return slot_value(servers, sender, "site")
 
 
 @pytest.mark.e2e
@@ -145,13 +121,10 @@ def test_a_client_that_hangs_up_does_not_cut_the_turn_short(own_servers: Servers
 
 def bot_replied_to(servers: Servers, sender: str, message: str) -> bool:
     """Whether the tracker store holds ``message`` and a bot reply after it."""
-    with sqlite3.connect(servers.settings.tracker_db) as connection:
-        rows = connection.execute(
-            "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
-        ).fetchall()
+    events = [event for _, event in stored_events(servers, sender, ("user", "bot"))]
     kinds = [
-        "asked" if kind == "user" and json.loads(data)["text"] == message else kind
-        for kind, data in rows
+        "asked" if event["event"] == "user" and event["text"] == message else event["event"]
+        for event in events
     ]
     return "asked" in kinds and "bot" in kinds[kinds.index("asked") :]
 
@@ -172,7 +145,7 @@ def test_an_unusable_tracker_store_stops_the_start_with_its_path(
     blocker = tmp_path / "blocker"
     blocker.write_text("not a database, not a directory\n" * 100)
     path = blocker / "tracker.db" if problem == "parent is a file" else blocker
-    servers = Servers(own_settings(tmp_path, tracker_db=path))
+    servers = Servers(Settings.on_loopback(tmp_path, tracker_db=path))
     with pytest.raises(SystemExit) as stopped:
         servers.start()
     assert str(path) in str(stopped.value)
@@ -195,7 +168,7 @@ def test_rasa_run_itself_starts_without_its_tracker_store_and_forgets(tmp_path: 
     TRACKER_DB, starts and answers, but logs an error and keeps conversations only in memory.
     """
     missing = tmp_path / "missing" / "tracker.db"
-    settings = own_settings(tmp_path, extra_env={"TRACKER_DB": str(missing)})
+    settings = Settings.on_loopback(tmp_path, extra_env={"TRACKER_DB": str(missing)})
     write_credentials(settings)
     rasa = Server("rasa", rasa_command(settings), f"{settings.rasa_url}/")
     servers = Servers(settings)
@@ -211,20 +184,13 @@ def test_rasa_run_itself_starts_without_its_tracker_store_and_forgets(tmp_path: 
 
 
 def send_to(settings: Settings, message: str) -> Reply:
-    response = requests.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook",
-        json={"sender": new_sender(), "message": message},
-        timeout=60,
-    )
-    response.raise_for_status()
-    reply: Reply = response.json()
-    return reply
+    return send(settings, new_sender(), message)
 
 
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_rasa_run_refuses_to_start_without_the_tracker_db_variable(tmp_path: Path) -> None:
-    settings = own_settings(tmp_path)
+    settings = Settings.on_loopback(tmp_path)
     environment = {k: v for k, v in settings.environment().items() if k != "TRACKER_DB"}
     write_credentials(settings)
     finished = subprocess.run(

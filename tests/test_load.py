@@ -25,7 +25,7 @@ import yaml
 
 from bot import PROJECT_ROOT
 from bot.channels.rest import FAILURE_REPLY
-from bot.nlp.pipeline import build
+from bot.nlu.pipeline import build
 from bot.serve import Servers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import PROJECT_ROOT
 from bot.retention import SECONDS_PER_DAY
-from bot.serve import Server, Servers, Settings, rasa_command, write_credentials
-from tests.conftest import send
+from bot.serve import Servers
+from bot.settings import Settings
+from tests.conftest import StartServers
+from tests.helpers import WEBHOOK, send
 
-WEBHOOK = "/webhooks/rest/webhook"
 UNLISTED_ORIGIN = "https://attacker.example"
 
 
@@ -45,18 +45,9 @@ def test_the_http_api_is_off_by_default(servers: Servers) -> None:
 
 
 @pytest.fixture(scope="module")
-def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A Rasa server (no action server needed) started with RASA_API_TOKEN set."""
-    state = tmp_path_factory.mktemp("api")
-    settings = Settings.on_loopback(state, api_token=f"token-{uuid.uuid4().hex}")
-    write_credentials(settings)
-    rasa = Server("rasa", rasa_command(settings), f"{settings.rasa_url}/")
-    rasa.start(settings)
-    try:
-        Servers(settings).wait_until_ready(rasa, timeout_s=300)
-        yield settings
-    finally:
-        rasa.stop()
+def api_server(start_servers: StartServers) -> Settings:
+    """The servers started with RASA_API_TOKEN set."""
+    return start_servers(api_token=f"token-{uuid.uuid4().hex}").settings
 
 
 @pytest.mark.e2e

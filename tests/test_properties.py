@@ -41,7 +41,7 @@ from bot.channels.rest import (
     clean_text,
     parse_body,
 )
-from bot.nlp.pipeline import build
+from bot.nlu.pipeline import build
 from bot.nlu.red_flags import KINDS, RedFlagDetector
 
 SITE_WORDS = [

@@ -1,7 +1,7 @@
 """The red-flag detector (bot/nlu/red_flags.py) with real spaCy and real Rasa components.
 
 Messages go through Rasa's own ``SpacyNLP`` component, loaded with the project's spaCy
-pipeline (``bot.nlp.pipeline.build()``), exactly as in the trained model; no model is trained.
+pipeline (``bot.nlu.pipeline.build()``), exactly as in the trained model; no model is trained.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import PROJECT_ROOT
-from bot.nlp.pipeline import build
+from bot.nlu.pipeline import build
 from bot.nlu.red_flags import (
     EMERGENCY,
     KINDS,

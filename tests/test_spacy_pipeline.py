@@ -1,13 +1,16 @@
-"""The project's spaCy pipeline: built in code, versioned by content, loaded by Rasa."""
+"""The project's spaCy pipeline: built in code, fingerprinted by content, loaded by Rasa."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from spacy.language import Language
 
-from bot import PROJECT_ROOT
+from bot import paths
 from bot.article import sites
-from bot.nlp import pipeline
+from bot.nlu import pipeline
+from bot.nlu.spacy_nlp import SpacyNLP
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +18,20 @@ def nlp() -> Language:
     return pipeline.build()
 
 
-def test_config_loads_the_pipeline_built_from_the_current_sources() -> None:
-    configured = pipeline.config_model_path(pipeline.CONFIG_PATH.read_text(encoding="utf-8"))
-    expected = pipeline.pipeline_path().relative_to(PROJECT_ROOT).as_posix()
-    assert configured == expected, "the pipeline changed: run `make spacy` and commit config.yml"
+def test_the_built_pipeline_is_the_one_the_sources_describe() -> None:
+    assert pipeline.built_hash() == pipeline.content_hash(), "run `make spacy`"
+
+
+def test_the_training_fingerprint_follows_the_built_pipeline(tmp_path: Path) -> None:
+    """A pipeline rebuilt in place at the same path changes Rasa's fingerprint, so it retrains."""
+    relative = paths.SPACY_PIPELINE.relative_to(paths.PROJECT_ROOT).as_posix()
+    assert SpacyNLP.fingerprint_addon({"model": relative}) == pipeline.content_hash()
+    other = tmp_path / "other"
+    nlp = pipeline.build()
+    nlp.meta[pipeline.CONTENT_HASH_KEY] = "changed"
+    nlp.to_disk(other)
+    assert SpacyNLP.fingerprint_addon({"model": str(other)}) == "changed"
+    assert SpacyNLP.fingerprint_addon({"model": str(tmp_path / "missing")}) is None
 
 
 @pytest.mark.parametrize(

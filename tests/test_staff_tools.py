@@ -12,7 +12,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from bot.__main__ import main, parser
 from bot.article import is_verbatim, load_yaml, sites
-from bot.serve import DEFAULT_MODEL
+from bot.paths import MODEL
 from bot.staff.ask import Assistant, Turn, format_turn
 from bot.staff.review import DOMAIN, RULES, actions_by_intent, spread
 
@@ -110,9 +110,9 @@ def test_both_tools_are_commands_of_python_m_bot() -> None:
 
 @pytest.fixture(scope="module")
 def assistant() -> Iterator[Assistant]:
-    if not DEFAULT_MODEL.exists():
-        pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train`.")
-    yield Assistant(DEFAULT_MODEL)
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make train`.")
+    yield Assistant(MODEL)
 
 
 def ask(assistant: Assistant, *messages: str) -> list[Turn]:

@@ -23,8 +23,9 @@ import requests
 
 from bot.article import sites
 from bot.channels.telegram import DEFAULT_API_URL, SECRET_HEADER, TelegramInput, TelegramOutput
-from bot.serve import Servers, Settings, free_port, running, write_credentials
-from tests.conftest import Reply, send
+from bot.serve import Servers, running, write_credentials
+from bot.settings import Settings, free_port
+from tests.helpers import Reply, send
 
 TOKEN = "123456:TEST-fake-token"
 BOT_NAME = "mbc_test_bot"

@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_play
 
 from bot import PROJECT_ROOT
 from bot.article import sites
-from bot.serve import Servers, Settings
+from bot.serve import Servers
+from bot.settings import Settings
 from bot.web.server import WEB_DIR, render_demo_page
 
 CHROMIUM = "/usr/bin/chromium"

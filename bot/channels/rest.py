@@ -8,7 +8,7 @@ unchanged. What this class adds, checked in a request middleware of the channel'
   or not a string gets ``400 {"error": "<what is wrong>"}``.
 - Control characters are removed from the message (tabs and line breaks become spaces).
 - An empty message gets a short reply asking for a question; a message longer than
-  ``MAX_MESSAGE_CHARS`` (environment, default 2000) gets a reply asking for a shorter one. Both
+  ``MAX_MESSAGE_CHARS`` (``bot.settings``) gets a reply asking for a shorter one. Both
   are ``200`` replies the widget shows like any other; neither reaches Rasa or the tracker store.
 - If handling a message fails, the person gets an apology instead of an empty reply, and the
   log names the sender and the error but never the message text. A client that hangs up does
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import traceback
 from collections.abc import Awaitable, Callable
@@ -33,9 +32,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.settings import Settings
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
 LINE_CONTROLS = re.compile("[\t\n\r]")
 # Unicode categories Cc (control characters) and Cs (surrogates, which JSON can smuggle in as
@@ -65,11 +65,6 @@ class Incoming:
 
     sender: str
     message: str
-
-
-def max_message_chars() -> int:
-    """The longest message Rasa sees, from ``MAX_MESSAGE_CHARS`` (default 2000)."""
-    return int(os.environ.get("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -168,7 +163,7 @@ class RestInput(RasaRestInput):
     """Rasa's REST channel with input checks; ``name()`` stays ``rest``, and so does the URL."""
 
     def __init__(self) -> None:
-        self.max_message_chars = max_message_chars()
+        self.max_message_chars = Settings.from_environment().max_message_chars
 
     def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
         """Rasa's REST routes, behind :meth:`check_request`."""

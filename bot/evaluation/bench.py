@@ -50,7 +50,9 @@ from bot.evaluation.live import (
 from bot.evaluation.load import LoadResult, measure_floor, measure_rest
 from bot.evaluation.markdown import number, percent, table, verdict
 from bot.evaluation.model_info import describe_model, display_path
-from bot.serve import DEFAULT_MODEL, LOG_DIR, Servers, Settings
+from bot.paths import LOG_DIR, MODEL
+from bot.serve import Servers
+from bot.settings import Settings
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 PROJECT_CONFIG = PROJECT_ROOT / "config.yml"
@@ -430,7 +432,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="train and measure this configuration instead (repeat to compare several)",
     )
     parser.add_argument("--keep-models", type=Path, help="keep the trained models in this folder")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="with --no-train")
+    parser.add_argument("--model", type=Path, default=MODEL, help="with --no-train")
     parser.add_argument("--heldout", type=Path, default=HELDOUT_PATH)
     parser.add_argument("--limit", type=int, help="use only this many held-out messages")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])

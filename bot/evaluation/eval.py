@@ -49,7 +49,7 @@ from bot.evaluation.live import Answered, answer_all, loopback_settings, parse_a
 from bot.evaluation.markdown import percent, table
 from bot.evaluation.metrics import SAFETY_INTENTS, Prediction, Scores, score
 from bot.evaluation.model_info import describe_model, display_path
-from bot.serve import DEFAULT_MODEL, LOG_DIR
+from bot.paths import LOG_DIR, MODEL
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 RESULTS_DIR = PROJECT_ROOT / "results" / "nlu"
@@ -267,7 +267,7 @@ def markdown_report(evaluation: Evaluation) -> str:
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.eval", description=__doc__)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--heldout", type=Path, default=HELDOUT_PATH)
     parser.add_argument("--limit", type=int, help="use only this many held-out messages")
     parser.add_argument("--reports", type=Path, default=REPORTS_DIR, help="where reports go")

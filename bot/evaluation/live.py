@@ -20,7 +20,8 @@ import requests
 from bot.evaluation.answers import Judge, Reply
 from bot.evaluation.examples import Example
 from bot.evaluation.metrics import Prediction
-from bot.serve import Servers, Settings
+from bot.serve import Servers
+from bot.settings import Settings
 
 REQUEST_TIMEOUT_S = 60.0
 

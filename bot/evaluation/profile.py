@@ -32,7 +32,7 @@ from bot import PROJECT_ROOT
 from bot.evaluation.examples import HELDOUT_PATH, heldout_examples
 from bot.evaluation.markdown import number, table
 from bot.evaluation.model_info import describe_model
-from bot.serve import DEFAULT_MODEL
+from bot.paths import MODEL
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "profile.md"
 CONVERSATION_LENGTH = 10
@@ -153,7 +153,7 @@ def report(profile: Profile, model: Path) -> str:
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.profile", description=__doc__)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--heldout", type=Path, default=HELDOUT_PATH)
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--out", type=Path, default=REPORT_PATH)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.site_symptoms import canonical_site, covered_sites
-from bot.serve import DEFAULT_MODEL
+from bot.paths import MODEL
 
 # Rasa is imported inside the functions that use it: the import takes seconds, and
 # `python -m bot --help` should not wait for it.
@@ -76,7 +76,7 @@ class Turn:
 class Assistant:
     """The trained model, loaded in this process, with the custom actions run in-process too."""
 
-    def __init__(self, model: Path = DEFAULT_MODEL) -> None:
+    def __init__(self, model: Path = MODEL) -> None:
         from rasa.core.agent import Agent
 
         from bot.staff.actions import InProcessActionEndpoint, load_executor
@@ -286,5 +286,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "messages", nargs="+", metavar="message", help="one or more messages, in order"
     )
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the trained model")
+    parser.add_argument("--model", type=Path, default=MODEL, help="the trained model")
     parser.add_argument("--verbose", action="store_true", help="also show Rasa's debug log")

@@ -19,6 +19,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bot.settings import Settings
+
 WEB_DIR = Path(__file__).resolve().parent
 DEMO_PAGE = WEB_DIR / "index.html"
 SERVER_URL_PLACEHOLDER = "{{RASA_SERVER_URL}}"
@@ -85,10 +87,11 @@ def serve(port: int, bind: str, rasa_url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    defaults = Settings.from_environment()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--bind", default="127.0.0.1")
-    parser.add_argument("--rasa-url", default="http://localhost:5005")
+    parser.add_argument("--port", type=int, default=defaults.web_port)
+    parser.add_argument("--bind", default=defaults.web_host)
+    parser.add_argument("--rasa-url", default=defaults.widget_server_url)
     arguments = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         serve(arguments.port, arguments.bind, arguments.rasa_url)

@@ -8,17 +8,17 @@ No trained spaCy pipeline can be downloaded here, so the pipeline is built in co
 - an entity ruler that tags the metastatic sites (``article/sites.yml``) as ``site``
   entities, with the canonical site as the entity id.
 
-Rasa fingerprints ``SpacyNLP``'s ``model`` as a path string only, so the pipeline is saved
-under a folder named by a hash of what it is built from; a changed pipeline gets a new path,
-``config.yml`` is pointed at it, and ``rasa train`` retrains.
+The pipeline is saved at one fixed path (``build/spacy/mbc``) with a hash of what it is built
+from in its ``meta.json``. ``make spacy`` rebuilds it when that hash changes, and the project's
+``SpacyNLP`` (``bot/nlu/spacy_nlp.py``) adds the hash to Rasa's fingerprint, so a changed
+pipeline always retrains.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-import sys
+import shutil
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,11 +26,10 @@ import spacy
 from spacy.language import Language
 from spacy.pipeline import EntityRuler, Lemmatizer
 
-from bot import PROJECT_ROOT
+from bot import paths
 from bot.article import sites
 
-BUILD_DIR = PROJECT_ROOT / "build" / "spacy"
-CONFIG_PATH = PROJECT_ROOT / "config.yml"
+CONTENT_HASH_KEY = "mbc_content_hash"
 SITE_LABEL = "site"
 NOT_COVERED_ID = "not_covered"
 # The lookup lemmatizer maps these to other words ("liver" -> "live"), which would make a
@@ -62,10 +61,12 @@ def build() -> Language:
     lemma_table = lemmatizer.lookups.get_table("lemma_lookup")
     for word in KEEP_AS_IS:
         lemma_table[word] = word
-    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
+    # Token patterns match on LOWER themselves (site_patterns), so no phrase-matcher setting.
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))
     ruler.add_patterns(site_patterns())
     nlp.meta["name"] = "mbc_sites"
     nlp.meta["description"] = "Blank English pipeline with the metastatic-site entity ruler."
+    nlp.meta[CONTENT_HASH_KEY] = content_hash()
     return nlp
 
 
@@ -79,42 +80,26 @@ def content_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def pipeline_path() -> Path:
-    return BUILD_DIR / f"mbc-{content_hash()}"
-
-
-def config_model_path(config_text: str) -> str | None:
-    """The ``model`` path that ``config.yml`` gives ``SpacyNLP``."""
-    match = re.search(r"- name: SpacyNLP\s*\n\s*model: \"?([^\"\n]+)\"?", config_text)
-    return match.group(1) if match else None
-
-
-def point_config_at(path: Path) -> bool:
-    """Make ``config.yml`` load ``path``; True if the file had to change."""
-    relative = path.relative_to(PROJECT_ROOT).as_posix()
-    text = CONFIG_PATH.read_text(encoding="utf-8")
-    current = config_model_path(text)
-    if current is None:
-        raise SystemExit(f"{CONFIG_PATH} has no SpacyNLP component with a model path")
-    if current == relative:
-        return False
-    CONFIG_PATH.write_text(text.replace(current, relative, 1), encoding="utf-8")
-    return True
+def built_hash(path: Path = paths.SPACY_PIPELINE) -> str | None:
+    """The content hash of the pipeline saved at ``path``, or None if there is none."""
+    meta = path / "meta.json"
+    if not meta.exists():
+        return None
+    value = json.loads(meta.read_text(encoding="utf-8")).get(CONTENT_HASH_KEY)
+    return str(value) if value else None
 
 
 def main() -> None:
-    path = pipeline_path()
+    path = paths.SPACY_PIPELINE
+    shown = path.relative_to(paths.PROJECT_ROOT)
+    if built_hash(path) == content_hash():
+        print(f"spaCy pipeline up to date: {shown}")
+        return
     if path.exists():
-        print(f"spaCy pipeline up to date: {path.relative_to(PROJECT_ROOT)}")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        build().to_disk(path)
-        print(f"spaCy pipeline built: {path.relative_to(PROJECT_ROOT)}")
-    if point_config_at(path):
-        print(
-            f"config.yml now loads {path.relative_to(PROJECT_ROOT)}: commit config.yml",
-            file=sys.stderr,
-        )
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build().to_disk(path)
+    print(f"spaCy pipeline built: {shown}")
 
 
 if __name__ == "__main__":

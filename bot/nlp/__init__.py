@@ -1,1 +1,0 @@
-"""The project's spaCy pipeline: ``spacy.blank("en")`` plus rule-based components."""

@@ -1,0 +1,153 @@
+"""Every setting of the servers, with its environment variable and its default, in one place.
+
+``Settings.from_environment()`` reads the variables (``make run``); ``Settings.on_loopback()``
+ignores them, so a developer's shell never leaks into the servers the tests start. The child
+processes get the settings back as environment variables (:meth:`Settings.environment`), which
+``endpoints.yml`` and the custom channels read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import paths
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def setting(variable: str, default: Any, help: str) -> Any:
+    """A dataclass field read from ``variable``; ``help`` is shown in docs/operations.md."""
+    return field(default=default, metadata={"variable": variable, "help": help})
+
+
+@dataclass
+class Settings:
+    """Where the servers listen and keep their state."""
+
+    rasa_host: str = setting("RASA_HOST", "0.0.0.0", "interface of the Rasa server (public)")
+    rasa_port: int = setting("RASA_PORT", 5005, "port of the Rasa server (REST channel)")
+    actions_host: str = setting("ACTIONS_HOST", LOOPBACK, "interface of the action server")
+    actions_port: int = setting("ACTIONS_PORT", 5055, "port of the action server")
+    action_server_url: str = setting(
+        "ACTION_SERVER_URL", "", "where Rasa calls the actions; default: the action server above"
+    )
+    web_host: str = setting("WEB_HOST", LOOPBACK, "interface of the widget's demo page")
+    web_port: int = setting("WEB_PORT", 8080, "port of the widget's demo page")
+    widget_server_url: str = setting(
+        "WIDGET_SERVER_URL", "", "the Rasa address the widget calls; default localhost:RASA_PORT"
+    )
+    cors_origins: str = setting(
+        "CORS_ORIGINS", "", "origins allowed to call Rasa, space-separated; default: demo page"
+    )
+    tracker_db: Path = setting("TRACKER_DB", paths.TRACKER_DB, "SQLite tracker store")
+    model: Path = setting("RASA_MODEL", paths.MODEL, "the trained model")
+    api_token: str = setting("RASA_API_TOKEN", "", "turns Rasa's HTTP API on, with this token")
+    max_message_chars: int = setting(
+        "MAX_MESSAGE_CHARS", 2000, "longest message Rasa reads; longer ones get a polite reply"
+    )
+    log_dir: Path = setting("LOG_DIR", paths.LOG_DIR, "the servers' log files")
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment variables, defaults for those not set."""
+        environment = os.environ if environment is None else environment
+        values: dict[str, Any] = {}
+        for spec in variables():
+            raw = environment.get(spec.metadata["variable"], "")
+            if raw:
+                convert: Any = type(spec.default)
+                values[spec.name] = convert(raw)
+        return cls(**values)
+
+    @classmethod
+    def on_loopback(cls, state_dir: Path, **overrides: Any) -> Settings:
+        """Servers on free loopback ports, keeping their state in ``state_dir`` (tests, benches).
+
+        The shell's settings are ignored, and optional channels stay off unless ``extra_env``
+        switches one on.
+        """
+        extra_env = {"TELEGRAM_TOKEN": "", **overrides.pop("extra_env", {})}
+        return cls(
+            rasa_host=LOOPBACK,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            web_port=free_port(),
+            tracker_db=state_dir / "tracker.db",
+            log_dir=state_dir / "log",
+            extra_env=extra_env,
+            **overrides,
+        )
+
+    def __post_init__(self) -> None:
+        # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
+        if not self.cors_origins:
+            self.cors_origins = f"http://localhost:{self.web_port} http://127.0.0.1:{self.web_port}"
+        if not self.widget_server_url:
+            self.widget_server_url = f"http://localhost:{self.rasa_port}"
+        if not self.action_server_url:
+            self.action_server_url = f"{self.actions_url}/webhook"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``; derived values follow unless given."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.web_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.actions_port}"
+
+    @property
+    def credentials_file(self) -> Path:
+        """The credentials Rasa runs with, written by ``bot.serve`` at start."""
+        return self.tracker_db.parent / "credentials.yml"
+
+    def environment(self) -> dict[str, str]:
+        """The environment of the servers' processes: these settings, not the shell's."""
+        inherited = {
+            name: value for name, value in os.environ.items() if name not in variable_names()
+        }
+        own = {
+            spec.metadata["variable"]: str(getattr(self, spec.name))
+            for spec in variables()
+            if spec.name != "api_token"  # passed on the command line, never inherited
+        }
+        return {
+            **inherited,
+            **own,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+            # Sanic's own errors (404, 405, 413, ...) as JSON, like the REST channel's.
+            "SANIC_FALLBACK_ERROR_FORMAT": "json",
+            **self.extra_env,
+        }
+
+
+def variables() -> list[dataclasses.Field[Any]]:
+    """The fields that have an environment variable."""
+    return [spec for spec in dataclasses.fields(Settings) if "variable" in spec.metadata]
+
+
+def variable_names() -> set[str]:
+    return {spec.metadata["variable"] for spec in variables()}
