@@ -11,7 +11,12 @@ import importlib
 import sys
 
 # Modules that each add one sub-command.
-COMMAND_MODULES: tuple[str, ...] = ("bot.retention", "bot.staff.ask", "bot.staff.review")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.retention",
+    "bot.settings",
+    "bot.staff.ask",
+    "bot.staff.review",
+)
 
 
 def parser() -> argparse.ArgumentParser:

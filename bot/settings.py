@@ -8,6 +8,7 @@ processes get the settings back as environment variables (:meth:`Settings.enviro
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import socket
@@ -82,16 +83,15 @@ class Settings:
         switches one on.
         """
         extra_env = {"TELEGRAM_TOKEN": "", **overrides.pop("extra_env", {})}
-        return cls(
-            rasa_host=LOOPBACK,
-            rasa_port=free_port(),
-            actions_port=free_port(),
-            web_port=free_port(),
-            tracker_db=state_dir / "tracker.db",
-            log_dir=state_dir / "log",
-            extra_env=extra_env,
-            **overrides,
-        )
+        loopback: dict[str, Any] = {
+            "rasa_host": LOOPBACK,
+            "rasa_port": free_port(),
+            "actions_port": free_port(),
+            "web_port": free_port(),
+            "tracker_db": state_dir / "tracker.db",
+            "log_dir": state_dir / "log",
+        }
+        return cls(**{**loopback, **overrides}, extra_env=extra_env)
 
     def __post_init__(self) -> None:
         # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
@@ -151,3 +151,25 @@ def variables() -> list[dataclasses.Field[Any]]:
 
 def variable_names() -> set[str]:
     return {spec.metadata["variable"] for spec in variables()}
+
+
+COMMAND = "settings"
+HELP = "list every server setting: its variable, its value now and its default"
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """The ``settings`` command has no options."""
+
+
+def run(arguments: argparse.Namespace) -> int:
+    """Print one line per setting, as a Markdown table."""
+    current = Settings.from_environment()
+    print("| variable | value now | default | what |\n| --- | --- | --- | --- |")
+    for spec in variables():
+        default = spec.default
+        if isinstance(default, Path):
+            default = default.relative_to(paths.PROJECT_ROOT)
+        value = getattr(current, spec.name)
+        shown = "(set)" if spec.name == "api_token" and value else value
+        print(f"| `{spec.metadata['variable']}` | {shown} | {default} | {spec.metadata['help']} |")
+    return 0
