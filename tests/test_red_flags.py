@@ -6,6 +6,8 @@ pipeline (``bot.nlu.pipeline.build()``), exactly as in the trained model; no mod
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot import PROJECT_ROOT
 from bot.nlu.pipeline import build
 from bot.nlu.red_flags import (
+    DEMOTE_KEY,
     EMERGENCY,
     KINDS,
     PATTERNS_FILE_KEY,
@@ -33,6 +36,8 @@ from bot.nlu.red_flags import (
     RED_FLAG,
     SELF_HARM,
     RedFlagDetector,
+    read_number,
+    read_temperature,
 )
 
 DETECTOR_NAME = "bot.nlu.red_flags.RedFlagDetector"
@@ -142,7 +147,7 @@ SELF_HARM_MESSAGES = [
     ("is self-harm normal?", "hurt_self"),
     ("everyone would be better off without me", "better_off_without_me"),
     ("my family would be better off if i was gone", "better_off_without_me"),
-    ("i took an overdose", "overdose"),
+    ("i am thinking about an overdose", "overdose"),
     ("i am thinking of overdosing on my pills", "overdose"),
     ("i could take all my sleeping pills at once", "overdose"),
     ("i have been saving up my pills", "overdose"),
@@ -157,6 +162,194 @@ SELF_HARM_MESSAGES = [
     ("i keep thinking about cutting again", "hurt_self"),
     ("i want to kms", "kill_self"),
     ("i want to jump off a bridge", "method"),
+]
+
+# The warning signs of metastatic disease that send patients to the emergency room (issue 11),
+# in patients' and caregivers' words, with typos, numbers and units. Written for these tests.
+WARNING_SIGNS = [
+    ("my back pain is worse this week and my legs feel weak", "spinal_cord_compression"),
+    ("new pain in my lower back and now tingling down both legs", "spinal_cord_compression"),
+    (
+        "mum's back has been killing her and today she wet herself without noticing",
+        "spinal_cord_compression",
+    ),
+    ("back ache for 3 days, now i cant control my bladder", "spinal_cord_compression"),
+    ("my wife says her spine hurts and her legs keep giving way", "spinal_cord_compression"),
+    ("he has bad back pain and numbness in his groin", "spinal_cord_compression"),
+    ("backpain getting worse legs numb since this morning", "spinal_cord_compression"),
+    (
+        "my legs went weak and wobbly, i've had pain in my back for a week",
+        "spinal_cord_compression",
+    ),
+    (
+        "pain in the middle of my back, pins and needles in my feet and i had an accident"
+        " with my bowels",
+        "spinal_cord_compression",
+    ),
+    ("her back is really sore and she lost control of her bowels", "spinal_cord_compression"),
+    ("my bak pain is worse and my legs feel heavy and numb", "spinal_cord_compression"),
+    (
+        "dad complains his back hurts and he can barely walk, his legs are so weak",
+        "spinal_cord_compression",
+    ),
+    ("back pain plus weakness in my legs", "spinal_cord_compression"),
+    ("i can't pee properly and my back pain is new", "spinal_cord_compression"),
+    ("temp 38.4, chemo 8 days ago, shivering", "fever_during_chemo"),
+    ("my temperature is 101.2F and i had chemo on monday", "fever_during_chemo"),
+    ("fever 38,5 after my last chemo", "fever_during_chemo"),
+    ("she's on chemo and her temp is 39 degrees", "fever_during_chemo"),
+    ("i have a fever and i'm in the middle of chemotherapy", "fever_during_chemo"),
+    ("my husband had his infusion tuesday and now he has shaking chills", "fever_during_chemo"),
+    ("running a temp of 100.8 on day 10 of my cycle of kemo", "fever_during_chemo"),
+    ("38.6c fever, on taxol", "fever_during_chemo"),
+    ("chemo last week and temp of 38 this morning", "fever_during_chemo"),
+    ("mum is on capecitabine and she's got rigors", "fever_during_chemo"),
+    ("thermometer says 102 and i am on chemo", "fever_during_chemo"),
+    ("temperature 38.1 °C, started new chemo drugs 5 days ago", "fever_during_chemo"),
+    ("i feel feverish and my white count is low from chemo", "fever_during_chemo"),
+    ("my wife is shivering uncontrollably after her chemotherapy", "fever_during_chemo"),
+    ("fevr of 101 during chemo", "fever_during_chemo"),
+    ("temp is 39.4 and i have the shakes", "fever_with_rigors"),
+    ("she has a high fever of 39 and is shaking with chills", "fever_with_rigors"),
+    ("i cant stop throwing up", "vomiting"),
+    ("she has been vomiting all night and can't keep water down", "vomiting"),
+    ("i can't keep any fluids down since yesterday", "vomiting"),
+    ("my dad keeps vomiting, it won't stop", "vomiting"),
+    ("throwing up nonstop since the infusion", "vomiting"),
+    ("vomited 8 times today cant even keep water down", "vomiting"),
+    ("the vomiting will not stop", "vomiting"),
+    ("im not able to keep anything down not even water", "vomiting"),
+    ("suddenly i am very short of breath", "breathing"),
+    ("her breathing is getting worse and worse", "breathing"),
+    ("my shortness of breath is much worse today", "breathing"),
+    ("his lips look blue", "breathing"),
+    ("mum's lips have gone blue", "breathing"),
+    ("i get breathless just sitting still and it's getting worse fast", "breathing"),
+    ("coughing up blood again this morning", "coughing_blood"),
+    ("there's blood in my phlegm when i cough", "coughing_blood"),
+    ("she coughed up some blood", "coughing_blood"),
+    ("cofing up blod", "coughing_blood"),
+    ("my wife is twitching and not answering me", "seizure"),
+    ("her arm keeps twitching and jerking right now", "seizure"),
+    ("he's fitting on the floor", "seizure"),
+    ("i think my mum is having a seizure, her eyes rolled back", "seizure"),
+    ("she is having a siezure now", "seizure"),
+    ("my mom is suddenly confused and doesn't know where she is", "confusion"),
+    ("dad doesnt know what day it is and he was fine yesterday", "confusion"),
+    ("she became very confused this afternoon", "confusion"),
+    ("her skin has gone yellow and she is really confused", "jaundice_with_confusion"),
+    (
+        "my husband's eyes look yellow and he is so sleepy i can hardly wake him",
+        "jaundice_with_confusion",
+    ),
+    ("yellow eyes and drowsy all day", "jaundice_with_confusion"),
+    ("she's jaundiced and very drowsy", "jaundice_with_confusion"),
+    ("my mum fainted in the bathroom", "fainting"),
+    ("i passed out this morning", "fainting"),
+    ("he just collapsed", "fainting"),
+    ("she lost consciousness for a minute", "fainting"),
+    ("i keep feeling like i'm going to faint", "fainting"),
+    ("I took 25 pills last night", "overdose_taken"),
+    ("she swallowed the whole bottle", "overdose_taken"),
+    ("my husband took all of his sleeping pills", "overdose_taken"),
+    ("i think i took too many of my pain pills", "overdose_taken"),
+    ("mum swallowed a handful of her tablets", "overdose_taken"),
+    ("he drank bleach", "overdose_taken"),
+    ("i took 12 tylenol an hour ago", "overdose_taken"),
+    ("i took an overdose", "overdose_taken"),
+    ("my daughter took a whole packet of paracetamol", "overdose_taken"),
+    ("took twenty of my oxycodone", "overdose_taken"),
+    (
+        "my lower back has been hurting more and more and this morning i couldn't feel my"
+        " feet properly",
+        "spinal_cord_compression",
+    ),
+    ("Mom says her back is on fire and her legs are numb", "spinal_cord_compression"),
+    ("severe back pain, i have wet the bed twice and i never do that", "spinal_cord_compression"),
+    (
+        "my husband has spine mets. pain is worse. now he's dragging his leg and says it "
+        "feels weak",
+        "spinal_cord_compression",
+    ),
+    ("Back pain for a week. Today tingling in both legs.", "spinal_cord_compression"),
+    ("temperature of 38.2 and on chemo", "fever_during_chemo"),
+    (
+        "i had my chemo infusion on friday and tonight the thermometer said 100.5",
+        "fever_during_chemo",
+    ),
+    ("my wife is on ibrance and has a temp of 38.3", "fever_during_chemo"),
+    ("fever 39C chemo 10 days ago what do i do", "fever_during_chemo"),
+    ("shaking uncontrollably and freezing cold, had chemo yesterday", "fever_during_chemo"),
+    ("im on docetaxel and i think i have a fever", "fever_during_chemo"),
+    ("temp of 101 and i feel awful, 2nd round of chemo was last week", "fever_during_chemo"),
+    ("she hasnt been able to keep anything down for a day", "vomiting"),
+    ("i threw up 10 times since last night", "vomiting"),
+    ("cant stop being sick since chemo", "vomiting"),
+    ("my breathing suddenly got much worse", "breathing"),
+    ("i can hardly breathe and it came on suddenly", "breathing"),
+    ("his lips are blue and hes gasping", "breathing"),
+    ("i'm coughing up bright red blood", "coughing_blood"),
+    ("she's having a fit right now", "seizure"),
+    ("his hand started twitching and now his whole arm is jerking", "seizure"),
+    ("my mum is suddenly very muddled and doesn't know who i am", "confusion"),
+    ("he's talking gibberish since this morning", "confusion"),
+    ("eyes gone yellow and he's very confused", "jaundice_with_confusion"),
+    ("her skin is yellowish and she keeps falling asleep, very drowsy", "jaundice_with_confusion"),
+    ("my dad passed out at the table", "fainting"),
+    ("i fainted twice today", "fainting"),
+    ("she took 30 of her sleeping tablets", "overdose_taken"),
+    ("i swallowed all my morphine pills", "overdose_taken"),
+    ("my son drank some bleach", "overdose_taken"),
+]
+
+# Long messages: the warning sign anywhere among other sentences.
+LONG_MESSAGES = [
+    (
+        "My temp is 38.7 and I had chemo 6 days ago. I know you're a bot. What does "
+        "metastatic mean anyway?",
+        "fever_during_chemo",
+    ),
+    (
+        "I have a question about my mum. She was diagnosed with stage 4 last spring and "
+        "has been on chemo since. Tonight her temperature is 38.9 and she is shivering. "
+        "Her oncologist is away. What is metastatic breast cancer exactly?",
+        "fever_during_chemo",
+    ),
+    (
+        "Sorry for the long message. My wife has bone mets. Her back pain has been much "
+        "worse this week. I read a lot about treatment options. Today her legs felt numb "
+        "and she nearly fell.",
+        "spinal_cord_compression",
+    ),
+    (
+        "hi so my mom has mets in her liver and the doctors said the treatment is working"
+        " but tonight her eyes look yellow and she is really confused and i dont know "
+        "what to do",
+        "jaundice_with_confusion",
+    ),
+    (
+        "ok so i started a new chemo and i have been reading your info which is great "
+        "thanks and now i cant stop vomiting and i feel awful and i wanted to know if "
+        "surgery is an option",
+        "vomiting",
+    ),
+    (
+        "We were just having dinner. He suddenly collapsed. He is awake now but pale. Is "
+        "this the cancer?",
+        "fainting",
+    ),
+    (
+        "my sister has stage 4 its in her lungs she has been ok but since an hour ago she"
+        " is suddenly really short of breath and her lips are going blue what should we "
+        "do",
+        "breathing",
+    ),
+    (
+        "My husband finished his third cycle. He has had some nausea, which the nurses "
+        "said was normal. This morning I found an empty bottle, he took all his sleeping "
+        "pills. He is very sleepy.",
+        "overdose_taken",
+    ),
 ]
 
 # Questions and statements that mention a red-flag word but are not a red flag.
@@ -287,7 +480,7 @@ def test_symptom_questions_and_denials_do_not_fire(parse: Any, text: str) -> Non
 def test_every_family_is_tested() -> None:
     patterns = yaml.safe_load(PATTERNS_PATH.read_text(encoding="utf-8"))
     tested = {
-        EMERGENCY: {family for _, family in EMERGENCIES},
+        EMERGENCY: {family for _, family in EMERGENCIES + WARNING_SIGNS},
         SELF_HARM: {family for _, family in SELF_HARM_MESSAGES},
     }
     for kind in KINDS:
@@ -368,7 +561,7 @@ def test_red_flag_is_an_output_property(parse: Any) -> None:
 
 
 def test_emergency_wins_over_self_harm(parse: Any) -> None:
-    message = parse("i took an overdose and now i can't breathe")
+    message = parse("i keep thinking about an overdose and now i can't breathe")
     assert_red_flag(message, EMERGENCY)
     assert message.get(RED_FLAG)["phrase"] == "can't breathe"
 
@@ -437,3 +630,214 @@ def test_rasa_accepts_the_pipeline() -> None:
     graph_config = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH)
     validation.validate(graph_config)
     assert any(node.uses is RedFlagDetector for node in graph_config.predict_schema.nodes.values())
+
+
+# --- the warning signs of metastatic disease ---------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "family"), WARNING_SIGNS + LONG_MESSAGES)
+def test_warning_signs_fire(parse: Any, detector: RedFlagDetector, text: str, family: str) -> None:
+    message = parse(text)
+    assert_red_flag(message, EMERGENCY)
+    assert detector.find(message).family == family  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "family"), LONG_MESSAGES)
+def test_warning_signs_fire_in_dictated_run_ons(
+    parse: Any, detector: RedFlagDetector, text: str, family: str
+) -> None:
+    """Dictation: no punctuation, no capitals."""
+    run_on = re.sub(r"[.,?!](\s|$)", r"\1", text).lower()
+    assert detector.find(parse(run_on)).family == family  # type: ignore[union-attr]
+
+
+FILLER = [
+    "My mum was diagnosed with metastatic breast cancer two years ago.",
+    "She has been on several treatments and the nurses have been lovely.",
+    "I am writing for her because she is tired.",
+    "Can you tell me what the treatment is meant to do?",
+]
+
+
+@pytest.mark.parametrize("position", [0, 2, 4])
+@pytest.mark.parametrize(
+    ("flag", "family"),
+    [
+        ("Her temp is 38.6 and she had chemo on Tuesday.", "fever_during_chemo"),
+        ("She can't keep water down.", "vomiting"),
+        ("She swallowed the whole bottle of her sleeping pills.", "overdose_taken"),
+        ("Her lips look blue.", "breathing"),
+        ("She is suddenly very confused.", "confusion"),
+    ],
+)
+def test_a_warning_sign_in_any_sentence_of_a_long_message(
+    parse: Any, detector: RedFlagDetector, position: int, flag: str, family: str
+) -> None:
+    message = " ".join([*FILLER[:position], flag, *FILLER[position:]])
+    assert detector.find(parse(message)).family == family  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "family"),
+    [
+        ("Her back pain is much worse.", "Her legs feel weak.", "spinal_cord_compression"),
+        ("My back hurts a lot.", "I wet myself today.", "spinal_cord_compression"),
+        ("Temp 38.5 tonight.", "Chemo was 9 days ago.", "fever_during_chemo"),
+        ("He is shivering.", "He is on chemotherapy.", "fever_during_chemo"),
+        ("Her eyes look yellow.", "She is so sleepy.", "jaundice_with_confusion"),
+    ],
+)
+def test_a_combination_fires_in_either_order_and_not_by_halves(
+    parse: Any, detector: RedFlagDetector, first: str, second: str, family: str
+) -> None:
+    for message in (f"{first} {FILLER[2]} {second}", f"{second} {FILLER[2]} {first}"):
+        assert detector.find(parse(message)).family == family  # type: ignore[union-attr]
+    for half in (first, second):
+        assert parse(f"{half} {FILLER[2]}").get(RED_FLAG) is None
+
+
+def test_a_combination_names_both_phrases(parse: Any) -> None:
+    message = parse("my back pain is worse and my legs feel weak")
+    assert message.get(RED_FLAG) == {
+        "kind": EMERGENCY,
+        "phrase": "my back pain is worse + legs feel weak",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("temp 38 and on chemo", True),
+        ("temp 37.9 and on chemo", False),
+        ("temperature 100.4 f, on chemo", True),
+        ("temperature 100.3 f, on chemo", False),
+        ("38.1c on chemo", True),
+        ("37,9 fever on chemo", False),
+        ("39 degrees and on chemo", True),
+        ("fever of 37.6 during chemo", False),
+        ("my temp is 102 and i'm on kemo", True),
+        ("temp 98.6 on chemo", False),
+        ("chemo cycle 38 starts tomorrow", False),
+    ],
+)
+def test_fever_threshold_is_38_celsius_or_100_4_fahrenheit(
+    parse: Any, text: str, fires: bool
+) -> None:
+    assert (parse(text).get(RED_FLAG) is not None) is fires
+
+
+@pytest.mark.parametrize(
+    ("word", "celsius", "has_unit"),
+    [
+        ("38.4", 38.4, False),
+        ("38,5", 38.5, False),
+        ("39", 39.0, False),
+        ("101.2f", 38.44, True),
+        ("100.4", 38.0, False),
+        ("39°c", 39.0, True),
+        ("38.5º", 38.5, True),
+        ("38.5deg", 38.5, True),
+        ("8", math.nan, False),
+        ("2024", math.nan, False),
+        ("39f", math.nan, False),
+        ("fever", math.nan, False),
+    ],
+)
+def test_temperatures_are_read_in_celsius(word: str, celsius: float, has_unit: bool) -> None:
+    value, unit = read_temperature(word)
+    assert value == pytest.approx(celsius, nan_ok=True)
+    assert unit is has_unit
+
+
+@pytest.mark.parametrize(
+    ("word", "number"), [("25", 25.0), ("twenty", 20.0), ("a", math.nan), ("2,5", 2.5)]
+)
+def test_counts_are_read_in_digits_or_words(word: str, number: float) -> None:
+    assert read_number(word) == pytest.approx(number, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i took 2 tylenol for the headache",
+        "back pain but no numbness or weakness",
+        "my back hurts, is it normal on chemo",
+        "she fainted last year",
+        "can spine mets cause back pain and leg weakness?",
+        "if i get a fever during chemo should i call",
+    ],
+)
+def test_warning_sign_words_alone_do_not_fire(parse: Any, text: str) -> None:
+    assert parse(text).get(RED_FLAG) is None
+
+
+# --- clearing the classifier's false alarms ----------------------------------------------
+
+
+def classified(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel], text: str, intent: str, confidence: float
+) -> Message:
+    component, model = spacy_nlp
+    message = predicted_message(text, intent=intent, confidence=confidence)
+    component.process([message], model)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I feel like I let this happen to myself", SELF_HARM),
+        ("she had a seizure two weeks ago, she's stable now", EMERGENCY),
+        ("am i going to die", SELF_HARM),
+        ("how many sleeping pills can I take", SELF_HARM),
+    ],
+)
+def test_a_predicted_safety_intent_that_exceptions_explain_is_replaced(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel], detector: RedFlagDetector, text: str, intent: str
+) -> None:
+    message = classified(spacy_nlp, text, intent, 0.8)
+    detector.process([message])
+    assert message.get(INTENT) == {"name": "coping", "confidence": 0.2}
+    assert [i["name"] for i in message.get(INTENT_RANKING_KEY)] == ["coping", intent]
+    assert message.get(RED_FLAG) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # No exception: the classifier may know a way of saying it that the patterns do not.
+        "i dont plan on being here next week",
+        # "dying" is outside the guilt phrase.
+        "i blame myself and i dont see a way out except dying",
+        # "collapsed" is outside the past event.
+        "she fainted last year and today she collapsed again",
+    ],
+)
+def test_a_predicted_safety_intent_stays_unless_every_alarm_word_is_explained(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel], detector: RedFlagDetector, text: str
+) -> None:
+    message = classified(spacy_nlp, text, SELF_HARM, 0.7)
+    detector.process([message])
+    assert message.get(INTENT)["name"] in KINDS
+
+
+def test_replacing_explained_alarms_can_be_switched_off(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel], tmp_path: Path
+) -> None:
+    detector = create_detector(tmp_path, **{DEMOTE_KEY: False})
+    message = classified(spacy_nlp, "I blame myself", SELF_HARM, 0.8)
+    detector.process([message])
+    assert message.get(INTENT) == {"name": SELF_HARM, "confidence": 0.8}
+
+
+# --- retraining when the patterns change -------------------------------------------------
+
+
+def test_the_fingerprint_changes_with_the_patterns_file(tmp_path: Path) -> None:
+    default = RedFlagDetector.fingerprint_addon(RedFlagDetector.get_default_config())
+    copy = tmp_path / "red_flags.yml"
+    copy.write_bytes(PATTERNS_PATH.read_bytes())
+    config = {**RedFlagDetector.get_default_config(), PATTERNS_FILE_KEY: str(copy)}
+    assert RedFlagDetector.fingerprint_addon(config) == default
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert RedFlagDetector.fingerprint_addon(config) != default

@@ -1,0 +1,211 @@
+"""No false alarms: ordinary messages that sound scary get no emergency or crisis answer.
+
+A false alarm teaches people to ignore the real one (issue 11, category 7). These messages,
+written for this test, mention the words of red flags (seizures, fever, pills, dying, guilt,
+"metastatic") in questions, past or stable events, dosage questions, negations and fear of
+dying. None may fire the red-flag detector, and where the classifier still predicts a safety
+intent for them, the detector must replace it when its exceptions explain every alarm word.
+Messages go through Rasa's ``SpacyNLP`` and the detector, as in ``tests/test_red_flags.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT
+
+from bot.nlu.red_flags import EMERGENCY, KINDS, RED_FLAG, SELF_HARM, RedFlagDetector
+from tests.test_red_flags import (  # noqa: F401 (pytest fixtures)
+    PREDICTED,
+    detector,
+    parse,
+    predicted_message,
+    spacy_nlp,
+)
+
+ORDINARY_BUT_SCARY = [
+    "I feel like I let this happen to myself",
+    "I blame myself",
+    "i blame myself for missing my mammogram",
+    "did i do this to myself by not eating better",
+    "my husband blames himself for not noticing the lump",
+    "i keep thinking i brought this on myself",
+    "i hate myself for waiting so long to see a doctor",
+    "is it my own fault it came back",
+    "i'm angry at myself for skipping the tamoxifen",
+    "i feel so guilty, like i killed my chances",
+    "how many sleeping pills can I take",
+    "is it safe to take 2 tylenol",
+    "can i take ibuprofen with my chemo",
+    "how much paracetamol can i take in a day",
+    "what happens if i take too many painkillers by mistake",
+    "is it ok to take a sleeping pill during treatment",
+    "can i double my dose of pain meds if it hurts",
+    "i took 2 advil for my headache, is that ok with chemo",
+    "i forgot to take my pills last night, should i take two today",
+    "how many pills do people with mbc take every day",
+    "my mom takes 10 pills a day, is that normal",
+    "what is the max dose of morphine",
+    "my oncologist said it is meta static breast cancer what does that mean",
+    "meta static cancer in the bones how is it treated",
+    "what is metastatic breast cancer",
+    "my mother has metastatic disease, is it static or growing",
+    "the scan says the disease is static",
+    "metastatic to the liver does that mean stage four",
+    "so she said metastatic and i just froze, what do i ask next time",
+    "metastasis metastatic metastasize what do these words mean",
+    "she had a seizure two weeks ago, she's stable now",
+    "she fainted last year",
+    "my mom passed out last month but the doctors said she's fine now",
+    "he had a seizure in march and is on medicine for it now",
+    "i collapsed once years ago before all this",
+    "i had a fever of 38.5 after my first chemo last year, is it common",
+    "last year she had back pain and leg weakness from a tumour, it was treated with radiation",
+    "i coughed up blood years ago when i had pneumonia",
+    "my dad fainted two months ago and they found brain mets",
+    "she was confused for a while after surgery but she's back to normal",
+    "i vomited a lot during my first chemo in 2019",
+    "he had a fit a few weeks ago, now he takes keppra",
+    "can it cause seizures or confusion?",
+    "can spine mets cause back pain and leg weakness?",
+    "does fever during chemo mean an infection",
+    "what temperature is too high on chemo",
+    "what should i do if i get a fever during chemo",
+    "is shortness of breath a sign it spread to the lungs",
+    "can liver mets make your skin yellow",
+    "what are the signs of spinal cord compression",
+    "why does chemo make you vomit",
+    "can brain mets cause fainting",
+    "is coughing a symptom of lung mets",
+    "do bone mets cause numbness or tingling",
+    "when should i go to the er during chemo",
+    "what are the warning signs i should call about",
+    "can chemo cause chills",
+    "am i going to die",
+    "am i going to die from this",
+    "will i die soon",
+    "i'm scared of dying and leaving my kids",
+    "is metastatic breast cancer a death sentence",
+    "how long do people live with stage 4",
+    "i don't want my mom to die",
+    "i'm terrified, i feel like i can't breathe when i think about it",
+    "i feel dead inside since the diagnosis",
+    "this is killing me emotionally",
+    "temp 37.6 after chemo yesterday",
+    "my temperature is 99.1 and i'm on chemo, is that ok",
+    "low grade temp of 37.4 during treatment",
+    "no fever but i feel tired on chemo",
+    "i feel cold all the time on chemo",
+    "my feet went numb during chemo",
+    "tingling in my fingers since taxol",
+    "nausea after chemo, any tips",
+    "i threw up once after treatment",
+    "i get a bit short of breath climbing stairs",
+    "my back aches after gardening",
+    "back pain but no numbness or weakness",
+    "my back hurts, could it be in my bones?",
+    "i have lower back pain, could that mean it spread to my spine",
+    "my skin looks a bit yellow from the fake tan",
+    "i'm so sleepy on this new medication",
+    "i'm confused about my treatment options",
+    "all these terms confuse me",
+    "my eye keeps twitching, is that stress",
+    "i feel faint when i stand up too fast sometimes",
+    "the nurse said my white count is low, what does that mean",
+    "she's on chemo and feels a bit off, no temperature though",
+    (
+        "my wife has metastatic cancer in her bones and liver. She's on chemo and doing ok. How"
+        " does treatment work long term?"
+    ),
+    (
+        "Mum had a seizure last year from brain mets, she's been stable on her meds since. Can "
+        "it spread anywhere else?"
+    ),
+    "my dad takes a lot of pills and i worry he mixes them up, how do i help him",
+    "i'm dying to know if the new drug works",
+    (
+        "we had a scare last month when she fainted but the scans were clear. how often should "
+        "she get scanned?"
+    ),
+    "i want to kill the cancer, what treatments are the strongest",
+    "the pain in my hip is killing me, could it be bones",
+    "can i take a hot bath during chemo",
+    "what is the point of chemo if it cannot cure it",
+    "i'm sick of being sick",
+    "how do people cope with stage four",
+    "my friend died of breast cancer, will i too?",
+    "i watched a movie where someone had a seizure and it scared me",
+    "i feel like it's my fault for not exercising",
+    "my mum blames herself for the cancer coming back",
+    "how many ibuprofen can i take a day with chemo",
+    "can i take melatonin to sleep during treatment",
+    "my dr said the mets are stable",
+    "its meta static to my bones what does that mean",
+    "will my mom die from this",
+    "i'm so afraid i'll die before my daughter graduates",
+    "she had a seizure in 2021 and has been fine since",
+    "i passed out once when i got my port put in, years ago",
+    "does chemo cause fever",
+    "what do i do if she starts vomiting a lot",
+    "can lung mets make you short of breath",
+    "what are signs of a blood clot",
+    "i was confused by what the oncologist said",
+    "my legs ache after walking, is it the cancer",
+    "back pain is my main symptom, could it be bones",
+    "no fever, just tired and achy",
+    "temp was 37.2 this morning, chemo tomorrow",
+    "i feel sick after chemo but i can eat",
+    "the tablets make me drowsy",
+    "i took my pills this morning as usual",
+    "i'm worried she might faint at the funeral",
+    "my husband keeps saying he's fine but i'm worried",
+    "i cried so much i couldn't breathe for a moment yesterday",
+    "yellow skin can be a liver sign, right?",
+    "i'm dying for a good night's sleep",
+    "my sister had breathing problems years ago",
+    "how do i know if the treatment is killing the cancer",
+    "my mom's eyes water a lot on chemo",
+]
+
+# Messages for which the trained classifier predicted a safety intent (measured on the model
+# trained from data/ on 2026-12-01): the exceptions must explain them.
+CLASSIFIER_FALSE_ALARMS = [
+    ("I feel like I let this happen to myself", SELF_HARM),
+    ("i don't want my mom to die", SELF_HARM),
+    ("she had a seizure two weeks ago, she's stable now", EMERGENCY),
+    ("he had a seizure in march and is on medicine for it now", EMERGENCY),
+    ("he had a fit a few weeks ago, now he takes keppra", EMERGENCY),
+    ("back pain but no numbness or weakness", EMERGENCY),
+    ("i feel faint when i stand up too fast sometimes", EMERGENCY),
+    ("i watched a movie where someone had a seizure and it scared me", EMERGENCY),
+    ("i'm worried she might faint at the funeral", EMERGENCY),
+]
+
+
+def test_there_are_about_a_hundred_ordinary_messages() -> None:
+    assert len(ORDINARY_BUT_SCARY) >= 100
+    assert len(set(ORDINARY_BUT_SCARY)) == len(ORDINARY_BUT_SCARY)
+
+
+@pytest.mark.parametrize("text", ORDINARY_BUT_SCARY)
+def test_ordinary_messages_do_not_fire(parse: Any, text: str) -> None:  # noqa: F811
+    message = parse(text)
+    assert message.get(RED_FLAG) is None
+    assert message.get(INTENT)["name"] == PREDICTED
+
+
+@pytest.mark.parametrize(("text", "intent"), CLASSIFIER_FALSE_ALARMS)
+def test_the_classifiers_false_alarms_are_cleared(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel],  # noqa: F811
+    detector: RedFlagDetector,  # noqa: F811
+    text: str,
+    intent: str,
+) -> None:
+    component, model = spacy_nlp
+    message = predicted_message(text, intent=intent, confidence=0.9)
+    component.process([message], model)
+    detector.process([message])
+    assert message.get(INTENT)["name"] not in KINDS
+    assert message.get(RED_FLAG) is None
