@@ -191,6 +191,11 @@ CLASSIFIER_FALSE_ALARMS = [
     ("i feel faint when i stand up too fast sometimes", EMERGENCY),
     ("i watched a movie where someone had a seizure and it scared me", EMERGENCY),
     ("i'm worried she might faint at the funeral", EMERGENCY),
+    ("i want to feel something good again", SELF_HARM),
+    ("i can't wake up in the morning, i'm so tired", EMERGENCY),
+    ("is this going to pass", EMERGENCY),
+    ("at this point in life i just want answers", SELF_HARM),
+    ("what if my legs go numb", EMERGENCY),
 ]
 
 

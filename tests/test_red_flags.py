@@ -791,6 +791,19 @@ def test_warning_sign_words_alone_do_not_fire(parse: Any, text: str) -> None:
     assert parse(text).get(RED_FLAG) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if i get worse i will kill myself",
+        "it would cause me to kill myself",
+        "what if i just kill myself",
+        "she fainted last year and now she wants to die",
+    ],
+)
+def test_exceptions_for_emergencies_never_hide_self_harm(parse: Any, text: str) -> None:
+    assert_red_flag(parse(text), SELF_HARM)
+
+
 # --- clearing the classifier's false alarms ----------------------------------------------
 
 

@@ -80,6 +80,8 @@ SELF_HARM = "self_harm"
 # In order of priority: the first kind found in a message wins.
 KINDS = (EMERGENCY, SELF_HARM)
 EXCEPTIONS = "exceptions"
+# Exceptions that cancel emergencies only, never a self-harm phrase.
+EMERGENCY_EXCEPTIONS = "emergency_exceptions"
 ALARM_WORDS = "alarm_words"
 ALL_OF = "all_of"
 # The one group of a family that is a plain list of patterns.
@@ -118,6 +120,7 @@ class Patterns:
 
     families: list[Family]
     exceptions: list[TokenPattern]
+    emergency_exceptions: list[TokenPattern]
     alarm_words: list[TokenPattern]
 
 
@@ -163,6 +166,7 @@ def load_patterns(path: Path = PATTERNS_PATH) -> Patterns:
     return Patterns(
         families=families,
         exceptions=_expand_all(data.get(EXCEPTIONS) or []),
+        emergency_exceptions=_expand_all(data.get(EMERGENCY_EXCEPTIONS) or []),
         alarm_words=_expand_all(data.get(ALARM_WORDS) or []),
     )
 
@@ -315,6 +319,7 @@ class RedFlagMatcher:
                 for group, group_patterns in family.groups.items():
                     matcher.add(family.label(group), group_patterns)
             matcher.add(EXCEPTIONS, self.patterns.exceptions)
+            matcher.add(EMERGENCY_EXCEPTIONS, self.patterns.emergency_exceptions)
             matcher.add(ALARM_WORDS, self.patterns.alarm_words)
             self._matchers[id(vocab)] = (vocab, matcher)
         return self._matchers[id(vocab)][1]
@@ -331,17 +336,23 @@ class RedFlagMatcher:
     def read(self, doc: Doc) -> Reading:
         """Find the red flag in a doc, and whether its alarm words are all explained."""
         spans = self.matcher_for(doc.vocab)(doc, as_spans=True)
-        exceptions = [span for span in spans if span.label_ == EXCEPTIONS]
-        alarms = [span for span in spans if span.label_ == ALARM_WORDS]
-        flags: dict[str, list[Span]] = {}
+        by_label: dict[str, list[Span]] = {}
         for span in spans:
-            if span.label_ not in (EXCEPTIONS, ALARM_WORDS) and not _inside_any(span, exceptions):
-                flags.setdefault(span.label_, []).append(span)
+            by_label.setdefault(span.label_, []).append(span)
+        anywhere = by_label.pop(EXCEPTIONS, [])
+        emergencies_only = anywhere + by_label.pop(EMERGENCY_EXCEPTIONS, [])
+        alarms = by_label.pop(ALARM_WORDS, [])
+        flags: dict[str, list[Span]] = {}
+        for label, found in by_label.items():
+            exceptions = emergencies_only if label.startswith(f"{EMERGENCY}/") else anywhere
+            kept = [span for span in found if not _inside_any(span, exceptions)]
+            if kept:
+                flags[label] = kept
         red_flag = self._first_red_flag(flags)
         explained = (
             red_flag is None
-            and bool(exceptions)
-            and all(_inside_any(alarm, exceptions) for alarm in alarms)
+            and bool(emergencies_only)
+            and all(_inside_any(alarm, emergencies_only) for alarm in alarms)
         )
         return Reading(red_flag, explained)
 
