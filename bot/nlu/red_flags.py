@@ -22,8 +22,9 @@ documented in the patterns file:
   ("38,5", "101.2f", "39 degrees" as degrees Celsius) and ``rf_number`` ("25", "twenty"),
   compared in the patterns (``{"_": {"rf_celsius": {">=": 38}}}``).
 - Exceptions are phrases that look like a red flag but are not one: denials, fear of dying,
-  past or stable events, questions about symptoms, negations. A red flag inside one is
-  ignored.
+  guilt, dosage questions (``exceptions``), and past or stable events, questions about
+  symptoms, negations (``emergency_exceptions``, which never hide a self-harm phrase: "if i
+  get worse i will kill myself"). A red flag inside an exception is ignored.
 - Self-harm phrases fire in any context, questions included: the crisis answer is the safe
   mistake. Explicit denials are the exception ("i'm not suicidal", "i don't want to die").
 - If a message has both kinds, ``emergency`` wins: it is danger now, and the emergency
