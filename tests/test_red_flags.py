@@ -320,6 +320,43 @@ WARNING_SIGNS = [
     ("she took the rest of her oxycodone", "overdose_taken"),
     ("i've taken 15 paracetamol", "overdose_taken"),
     ("my dad overdosed on his meds", "overdose_taken"),
+    # Clinical words and non-native English.
+    ("I think she has febrile neutropenia, temp 38.3 on day 9", "fever_during_chemo"),
+    (
+        "worried about cord compression, new back pain and my legs are weak",
+        "spinal_cord_compression",
+    ),
+    ("haemoptysis this morning, quite a lot", "coughing_blood"),
+    ("he had a syncope episode just now", "fainting"),
+    ("altered mental status since this afternoon, she's not herself", "confusion"),
+    ("my mother have fever 39 and she take chemo last week, what i do", "fever_during_chemo"),
+    ("my husband back is very pain and he cannot walk good now", "spinal_cord_compression"),
+    ("she vomit all the day and cannot drink water", "vomiting"),
+    ("mom skin become yellow and she sleep all the time, very confuse", "jaundice_with_confusion"),
+    ("he is shaking very much and not answer me, i think it is seizure", "unresponsive"),
+    ("i take too much pill for sleep, now i feel strange", "overdose_taken"),
+    ("breath is very hard for her, more worse today", "breathing"),
+    (
+        "hi, long story short my wife is on paclitaxel, she was fine at lunch, now she's "
+        "38.9 and shivering under three blankets, should we wait until morning?",
+        "fever_during_chemo",
+    ),
+    (
+        "Quick question about diet. Also my dad has been confused since yesterday and "
+        "keeps falling asleep mid sentence, his eyes look yellowish. And is sugar bad?",
+        "jaundice_with_confusion",
+    ),
+    ("i cant feel my legs properly and my back has been agony for days", "sudden_weakness"),
+    ("lost bladder control today and back is sore", "spinal_cord_compression"),
+    ("Temperature 38.0 exactly, on Xeloda", "fever_during_chemo"),
+    ("she is fitting and foaming at the mouth", "seizure"),
+    ("my partner swallowed a packet of her antidepressants", "overdose_taken"),
+    ("lips gone a bit blue and very breathless", "breathing"),
+    ("i am so out of breath, it started all of a sudden an hour ago", "breathing"),
+    ("my mother's had the runs and vomiting for 2 days, can't keep fluids down", "vomiting"),
+    ("I'm on chemo, have a fever of 100.9 and feel like rubbish", "fever_during_chemo"),
+    ("sudden onset confusion in my dad", "confusion"),
+    ("my wife collapsed", "fainting"),
 ]
 
 # Long messages: the warning sign anywhere among other sentences.

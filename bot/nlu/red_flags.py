@@ -92,6 +92,9 @@ RED_FLAG = "red_flag"
 PATTERNS_FILE_KEY = "patterns_file"
 DEMOTE_KEY = "demote_explained_alarms"
 GAP = "GAP"
+COMMAS = "COMMAS"
+_NO_PUNCTUATION = {"IS_PUNCT": False}
+_NO_SENTENCE_END = {"IS_SENT_START": False, "ORTH": {"NOT_IN": [".", "!", "?", "..."]}}
 
 TokenPattern = list[dict[str, Any]]
 
@@ -190,12 +193,16 @@ def _expand_all(patterns: list[Any]) -> list[TokenPattern]:
 
 
 def _expand_gaps(pattern: TokenPattern) -> TokenPattern:
-    """Replace each ``{GAP: n, ...}`` by n optional words (no punctuation) with its other keys."""
+    """Replace each ``{GAP: n, ...}`` by n optional words with its other keys.
+
+    The words are no punctuation, or, with ``COMMAS: true``, no end of a sentence.
+    """
     expanded: TokenPattern = []
     for token in pattern:
         if GAP in token:
-            word = {key: value for key, value in token.items() if key != GAP}
-            expanded += [{"IS_PUNCT": False, **word, "OP": "?"}] * int(token[GAP])
+            word = {key: value for key, value in token.items() if key not in (GAP, COMMAS)}
+            boundary = _NO_SENTENCE_END if token.get(COMMAS) else _NO_PUNCTUATION
+            expanded += [{**boundary, **word, "OP": "?"}] * int(token[GAP])
         else:
             expanded.append(token)
     return expanded
