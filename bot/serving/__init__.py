@@ -1,0 +1,1 @@
+"""Serving at scale: the tracker store, private Redis and PostgreSQL, replicas behind a balancer."""

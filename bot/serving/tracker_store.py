@@ -1,0 +1,137 @@
+"""A SQL tracker store whose cost per message does not grow with the conversation.
+
+Rasa's ``SQLTrackerStore.retrieve`` reads and replays every event of the conversation's
+session; the policies then featurise all of it, and the action server receives all of it.
+:class:`RecentTurnsTrackerStore` loads only the last ``recent_turns`` user turns of the
+session, plus the latest ``SlotSet`` of each slot set before them, so the slots are current.
+``save`` still appends every new event, so the full history stays stored (retention, review
+and the tests read it).
+
+Of the events left out, only the kinds are read (one grouped query), never the events. If
+they hold an event that changes the state later on (a rewind, an undo, a form, a pause), the
+whole session is loaded, exactly as Rasa does.
+
+``endpoints.yml``::
+
+    tracker_store:
+      type: bot.serving.tracker_store.RecentTurnsTrackerStore
+      dialect: sqlite          # or postgresql
+      db: ${TRACKER_DB}
+      recent_turns: 3
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import Query, Session
+
+DEFAULT_RECENT_TURNS = 3
+# Event types whose effect ends with their turn, so leaving them out changes nothing later on;
+# "slot" events are left out too, but the latest one of each slot is loaded.
+ENDS_WITH_ITS_TURN = frozenset(
+    {
+        "user",
+        "bot",
+        "action",
+        "slot",
+        "entities",
+        "user_featurization",
+        "followup",
+        "action_execution_rejected",
+    }
+)
+# Event types after which the slots start again from their initial values.
+RESETS_SLOTS = frozenset({"session_started", "restart", "reset_slots"})
+# Set on each tracker this store loads: how many of its events are stored already.
+STORED_EVENTS = "_stored_events_loaded"
+
+
+def slot_events_to_keep(left_out: Iterable[tuple[str, str | None, int]]) -> list[int] | None:
+    """The ids of the left-out events to load after all, or ``None`` to load every event.
+
+    left_out: ``(type_name, action_name, latest id)`` of each kind of event left out. Rasa
+        stores a ``SlotSet``'s slot name in ``action_name``, so each slot is a kind of its own.
+    """
+    latest = {(type_name, name): event_id for type_name, name, event_id in left_out}
+    if any(type_name not in ENDS_WITH_ITS_TURN | RESETS_SLOTS for type_name, _ in latest):
+        return None
+    last_reset = max((i for (kind, _), i in latest.items() if kind in RESETS_SLOTS), default=0)
+    return [i for (kind, _), i in latest.items() if kind == "slot" and i > last_reset]
+
+
+def use_write_ahead_log(connection: Any, _: Any) -> None:
+    """SQLite in WAL mode: readers do not wait for a writer (several Sanic workers share the
+    file), and a commit needs no fsync of its own; a crash of the server loses nothing."""
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+
+
+class RecentTurnsTrackerStore(SQLTrackerStore):
+    """Rasa's ``SQLTrackerStore``, loading the current slots and the recent turns only."""
+
+    def __init__(self, *args: Any, recent_turns: int = DEFAULT_RECENT_TURNS, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.recent_turns = int(recent_turns)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", use_write_ahead_log)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's recent turns and current slots (see the module docstring)."""
+        with self.session_scope() as session:
+            events = list(self._recent_events(session, sender_id))
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        setattr(tracker, STORED_EVENTS, len(events))
+        return tracker
+
+    def _recent_events(self, session: Session, sender_id: str) -> Iterator[dict[str, Any]]:
+        """Two queries whatever the history's length: the kinds of events left out, the rest."""
+        event = self.SQLEvent
+        events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        cut = self._first_recent_event_id(events)
+        left_out = (
+            events.filter(event.id < cut)
+            .order_by(None)
+            .group_by(event.type_name, event.action_name)
+            .with_entities(event.type_name, event.action_name, sa.func.max(event.id))
+        )
+        kept = slot_events_to_keep(left_out)
+        if kept is not None:
+            events = events.filter(sa.or_(event.id >= cut, event.id.in_(kept)))
+        for (data,) in events.with_entities(event.data):
+            yield json.loads(data)
+
+    def _first_recent_event_id(self, events: Query) -> Any:
+        """The id of the ``action_listen`` that starts the ``recent_turns``-th last turn, or 0."""
+        event = self.SQLEvent
+        listens = events.filter(
+            event.type_name == ActionExecuted.type_name, event.action_name == ACTION_LISTEN_NAME
+        )
+        start = listens.with_entities(event.id).order_by(None).order_by(event.id.desc())
+        recent = start.offset(self.recent_turns).limit(1).correlate(None)
+        return sa.func.coalesce(recent.scalar_subquery(), 0)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events, as Rasa does; a second save appends nothing again."""
+        await super().save(tracker)
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
+
+    def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
+        """The tracker's events after those it was loaded with: the ones not stored yet.
+
+        Rasa counts the session's stored events instead, which is right only for a tracker
+        that holds all of them; a tracker this store did not load (a new one) still is.
+        """
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return iter(list(tracker.events)[stored:])
