@@ -8,17 +8,13 @@ answer, and stops them.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +22,15 @@ import yaml
 
 from bot import paths
 from bot.article import load_yaml
-from bot.settings import Settings
+from bot.serving.processes import Server, is_answering
+from bot.serving.stores import redis_dir, redis_server
+from bot.settings import LOOPBACK, Settings
+
+__all__ = ["Server", "Servers", "is_answering", "running"]
 
 START_TIMEOUT_S = 180.0
 # Channels that are off unless an environment variable is set: variable -> their credentials.
 OPTIONAL_CHANNELS = {"TELEGRAM_TOKEN": paths.TELEGRAM_CREDENTIALS}
-
-
-def is_answering(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status < 500)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def check_tracker_store(path: Path) -> None:
@@ -52,6 +44,8 @@ def check_tracker_store(path: Path) -> None:
         with closing(sqlite3.connect(path, isolation_level=None)) as connection:
             connection.execute("BEGIN IMMEDIATE")  # takes the write lock, as Rasa will
             connection.execute("ROLLBACK")
+            # Kept by the file: readers never wait for the writer (several Sanic workers).
+            connection.execute("PRAGMA journal_mode = WAL")
     except (OSError, sqlite3.Error) as error:
         raise SystemExit(
             f"Cannot write the tracker store {path}: {error}. "
@@ -59,20 +53,26 @@ def check_tracker_store(path: Path) -> None:
         ) from error
 
 
-def rasa_command(settings: Settings) -> list[str]:
+def rasa_command(
+    settings: Settings, endpoints: Path = paths.ENDPOINTS, replica_port: int | None = None
+) -> list[str]:
+    """``rasa run`` on RASA_PORT, or as a replica on loopback behind make cluster's balancer."""
+    interface, port = (settings.rasa_host, settings.rasa_port)
+    if replica_port is not None:
+        interface, port = LOOPBACK, replica_port
     command = [
         str(Path(sys.executable).with_name("rasa")),
         "run",
         "--model",
         str(settings.model),
         "--interface",
-        settings.rasa_host,
+        interface,
         "--port",
-        str(settings.rasa_port),
+        str(port),
         "--credentials",
         str(settings.credentials_file),
         "--endpoints",
-        str(paths.ENDPOINTS),
+        str(endpoints),
         "--cors",
         *settings.cors_origins.split(),
     ]
@@ -124,44 +124,6 @@ def write_credentials(settings: Settings) -> Path:
     return settings.credentials_file
 
 
-@dataclass
-class Server:
-    """One child process, its log file, and the URL that answers once it is ready."""
-
-    name: str
-    command: Sequence[str]
-    ready_url: str
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self, settings: Settings) -> None:
-        settings.log_dir.mkdir(parents=True, exist_ok=True)
-        # The child keeps its own copy of the file descriptor; ours is closed at once.
-        with (settings.log_dir / f"{self.name}.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=paths.PROJECT_ROOT,
-                env={**settings.environment(), **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def is_running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.is_running():
-            return
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
 def actions_server(settings: Settings) -> Server:
     return Server(
         "actions",
@@ -173,35 +135,50 @@ def actions_server(settings: Settings) -> Server:
 
 
 class Servers:
-    """The action server, the Rasa server and the widget's web server, started as one."""
+    """Redis (the lock store), the action server, the Rasa server and the widget's web server.
+
+    They start in stages, each once the one before answers: the Rasa server checks Redis as
+    it starts.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_environment()
+        self.redis = redis_server(self.settings)
         self.actions = actions_server(self.settings)
         self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
         self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
 
     @property
-    def all(self) -> list[Server]:
-        return [self.actions, self.rasa, self.web]
+    def stages(self) -> list[list[Server]]:
+        return [[self.redis], [self.actions, self.rasa, self.web]]
 
-    def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
+    @property
+    def all(self) -> list[Server]:
+        return [server for stage in self.stages for server in stage]
+
+    def prepare(self) -> None:
+        """What must exist before the servers start."""
         if not self.settings.model.exists():
             raise SystemExit(f"No trained model at {self.settings.model}: run `make train`.")
         check_tracker_store(self.settings.tracker_db)
+        redis_dir(self.settings).mkdir(exist_ok=True)
         write_credentials(self.settings)
+
+    def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        self.prepare()
         try:
-            for server in self.all:
-                server.start(self.settings)
-            for server in self.all:
-                self.wait_until_ready(server, timeout_s)
+            for stage in self.stages:
+                for server in stage:
+                    server.start(self.settings)
+                for server in stage:
+                    self.wait_until_ready(server, timeout_s)
         except BaseException:
             self.stop()  # none of those already started is left behind
             raise
 
     def wait_until_ready(self, server: Server, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        while not is_answering(server.ready_url):
+        while not server.is_ready():
             if not server.is_running():
                 log = self.settings.log_dir / f"{server.name}.log"
                 raise RuntimeError(f"The {server.name} server stopped while starting; see {log}")
@@ -212,6 +189,25 @@ class Servers:
     def stop(self) -> None:
         for server in reversed(self.all):
             server.stop()
+
+    def ready_message(self) -> str:
+        rasa_url = self.settings.rasa_url
+        return (
+            f"\nThe assistant is ready.\n"
+            f"  REST channel: POST {rasa_url}/webhooks/rest/webhook\n"
+            f'    curl -s {rasa_url}/webhooks/rest/webhook -H "Content-Type: '
+            f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
+            f"  Chat widget demo page: http://localhost:{self.settings.web_port}/\n"
+            + "".join(f"  {line}\n" for line in self.layout())
+            + f"  Logs: {self.settings.log_dir}\nPress Ctrl-C to stop."
+        )
+
+    def layout(self) -> list[str]:
+        """How the Rasa server runs, for the ready message."""
+        return [
+            f"Rasa server processes (SANIC_WORKERS): {self.settings.sanic_workers}",
+            f"Lock store: Redis at {LOOPBACK}:{self.settings.redis_port}",
+        ]
 
 
 @contextmanager
@@ -226,34 +222,27 @@ def running(settings: Settings | None = None) -> Iterator[Servers]:
 
 
 def shell(settings: Settings) -> int:
-    """``make shell``: the action server in the background, ``rasa shell`` in the terminal."""
-    actions = actions_server(settings)
-    actions.start(settings)
+    """``make shell``: Redis and the action server in the background, ``rasa shell`` in front."""
+    helpers = [redis_server(settings), actions_server(settings)]
+    redis_dir(settings).mkdir(parents=True, exist_ok=True)
+    for helper in helpers:
+        helper.start(settings)
     try:
         command = [str(Path(sys.executable).with_name("rasa")), "shell", "--model"]
         command += [str(settings.model), "--endpoints", str(paths.ENDPOINTS)]
         return subprocess.call(command, cwd=paths.PROJECT_ROOT, env=settings.environment())
     finally:
-        actions.stop()
+        for helper in reversed(helpers):
+            helper.stop()
 
 
-def serve(settings: Settings) -> None:
-    """``make run``: every server, until Ctrl-C or until one of them stops."""
-    servers = Servers(settings)
+def serve(servers: Servers) -> None:
+    """``make run`` (and ``make cluster``): every server, until Ctrl-C or until one stops."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print("Starting the action server and the Rasa server (about 15 s) ...", flush=True)
+    print("Starting the servers (about 20 s) ...", flush=True)
     try:
         servers.start()
-        print(
-            f"\nThe assistant is ready.\n"
-            f"  REST channel: POST {settings.rasa_url}/webhooks/rest/webhook\n"
-            f'    curl -s {settings.rasa_url}/webhooks/rest/webhook -H "Content-Type: '
-            f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
-            f"  Chat widget demo page: http://localhost:{settings.web_port}/\n"
-            f"  Logs: {settings.log_dir}\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
-        )
+        print(servers.ready_message(), flush=True)
         while all(server.is_running() for server in servers.all):
             time.sleep(1)
         print("A server stopped; see the logs. Stopping the others.", file=sys.stderr)
@@ -270,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         argv = sys.argv[1:]
     if argv == ["--shell"]:
         sys.exit(shell(settings))
-    serve(settings)
+    serve(Servers(settings))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,18 @@ class Settings:
         "MAX_MESSAGE_CHARS", 2000, "longest message Rasa reads; longer ones get a polite reply"
     )
     log_dir: Path = setting("LOG_DIR", paths.LOG_DIR, "the servers' log files")
+    # Serving at scale (bot/serving, docs/deployment.md).
+    sanic_workers: int = setting(
+        "SANIC_WORKERS", os.cpu_count() or 1, "Rasa server processes of make run; default: cores"
+    )
+    redis_port: int = setting("REDIS_PORT", 6380, "port of the private Redis (lock store)")
+    replicas: int = setting("REPLICAS", 2, "Rasa servers of make cluster, on RASA_PORT+1...")
+    postgres_port: int = setting(
+        "POSTGRES_PORT", 5433, "port of make cluster's private PostgreSQL (tracker store)"
+    )
+    postgres_dir: Path = setting(
+        "POSTGRES_DIR", paths.VAR_DIR / "postgres", "make cluster's PostgreSQL data folder"
+    )
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -88,8 +100,13 @@ class Settings:
             "rasa_port": free_port(),
             "actions_port": free_port(),
             "web_port": free_port(),
+            "redis_port": free_port(),
+            "postgres_port": free_port(),
             "tracker_db": state_dir / "tracker.db",
             "log_dir": state_dir / "log",
+            "postgres_dir": state_dir / "postgres",
+            # One Rasa process: the tests start many servers on a shared machine.
+            "sanic_workers": 1,
         }
         return cls(**{**loopback, **overrides}, extra_env=extra_env)
 

@@ -30,7 +30,11 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import paths
 from bot.serve import actions_server
-from bot.serving.tracker_store import RecentTurnsTrackerStore, slot_events_to_keep
+from bot.serving.tracker_store import (
+    DEFAULT_RECENT_TURNS,
+    RecentTurnsTrackerStore,
+    slot_events_to_keep,
+)
 from bot.settings import Settings
 from tests.conftest import require_model
 
@@ -147,8 +151,12 @@ def test_endpoints_use_this_store_with_enough_turns_for_the_policies() -> None:
     assert store["type"] == "bot.serving.tracker_store.RecentTurnsTrackerStore"
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     histories = [p.get("max_history", 0) or 0 for p in config["policies"]]
+    rules = yaml.safe_load(paths.RULES.read_text(encoding="utf-8"))["rules"]
+    longest_rule = max(len(rule["steps"]) for rule in rules)
     # A turn has at least two dialogue states (the user message, the answer).
-    assert 2 * store["recent_turns"] > max(histories)
+    states = 2 * store.get("recent_turns", DEFAULT_RECENT_TURNS)
+    assert states > max(histories)
+    assert states > longest_rule
 
 
 # A long conversation with site questions, follow-ups that read the slot, and small talk.

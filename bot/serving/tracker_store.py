@@ -17,13 +17,14 @@ whole session is loaded, exactly as Rasa does.
       type: bot.serving.tracker_store.RecentTurnsTrackerStore
       dialect: sqlite          # or postgresql
       db: ${TRACKER_DB}
-      recent_turns: 3
+      recent_turns: 3          # optional: the default below
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +32,11 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Query, Session
 
+# A turn is two dialogue states or more (the user's message, each answer): 3 turns hold more
+# than the MemoizationPolicy's max_history (4) and the longest rule (tests/test_tracker_store.py).
 DEFAULT_RECENT_TURNS = 3
 # Event types whose effect ends with their turn, so leaving them out changes nothing later on;
 # "slot" events are left out too, but the latest one of each slot is loaded.
@@ -67,6 +71,37 @@ def slot_events_to_keep(left_out: Iterable[tuple[str, str | None, int]]) -> list
     return [i for (kind, _), i in latest.items() if kind == "slot" and i > last_reset]
 
 
+class TrackerStoreUnavailable(RasaException):
+    """The database does not answer; the message names it."""
+
+
+def describe(options: dict[str, Any]) -> str:
+    """``PostgreSQL at host:port, database db`` or ``SQLite file db``, from the store's options."""
+    if options.get("dialect", "sqlite") == "sqlite":
+        return f"SQLite file {options.get('db')}"
+    dialect = options["dialect"]
+    return f"{dialect} at {options.get('host')}:{options.get('port')}, database {options.get('db')}"
+
+
+def check_reachable(options: dict[str, Any], address: str, timeout_s: int = 5) -> None:
+    """Raise an error naming the database unless it answers within ``timeout_s``.
+
+    Rasa's ``SQLTrackerStore`` retries a database that does not answer every 5 s, forever.
+    """
+    if options.get("dialect", "sqlite") == "sqlite":
+        return
+    names = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
+    url = SQLTrackerStore.get_db_url(**{name: options[name] for name in names if name in options})
+    engine = sa.create_engine(url, connect_args={"connect_timeout": timeout_s})
+    try:
+        engine.connect().close()
+    except sa.exc.DBAPIError as error:
+        message = f"The tracker store {address} does not answer: {error}"
+        raise TrackerStoreUnavailable(message) from error
+    finally:
+        engine.dispose()
+
+
 def use_write_ahead_log(connection: Any, _: Any) -> None:
     """SQLite in WAL mode: readers do not wait for a writer (several Sanic workers share the
     file), and a commit needs no fsync of its own; a crash of the server loses nothing."""
@@ -77,15 +112,27 @@ def use_write_ahead_log(connection: Any, _: Any) -> None:
 class RecentTurnsTrackerStore(SQLTrackerStore):
     """Rasa's ``SQLTrackerStore``, loading the current slots and the recent turns only."""
 
-    def __init__(self, *args: Any, recent_turns: int = DEFAULT_RECENT_TURNS, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, domain: Any = None, recent_turns: int = DEFAULT_RECENT_TURNS, **kwargs: Any
+    ) -> None:
+        self.address = describe(kwargs)
+        check_reachable(kwargs, self.address)
+        super().__init__(domain, **kwargs)
         self.recent_turns = int(recent_turns)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", use_write_ahead_log)
 
+    @contextmanager
+    def _naming_the_store(self) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.OperationalError as error:
+            message = f"The tracker store {self.address} fails: {error}"
+            raise TrackerStoreUnavailable(message) from error
+
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's recent turns and current slots (see the module docstring)."""
-        with self.session_scope() as session:
+        with self._naming_the_store(), self.session_scope() as session:
             events = list(self._recent_events(session, sender_id))
         if not (self.domain and events):
             return None
@@ -122,7 +169,8 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, as Rasa does; a second save appends nothing again."""
-        await super().save(tracker)
+        with self._naming_the_store():
+            await super().save(tracker)
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:

@@ -26,12 +26,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.evaluation.examples import HELDOUT_PATH, read_examples
 from bot.evaluation.markdown import number, table
 from bot.evaluation.profile import quiet_rasa_logs
-from bot.paths import ENDPOINTS, MODEL
+from bot.paths import MODEL
 
 # (stage, object attribute of the agent, method)
 STAGES = (
@@ -76,9 +74,7 @@ def make_store(kind: str, db: Path) -> Any:
 
     if kind == "sql":
         return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
-    endpoints = yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8"))
-    turns = endpoints["tracker_store"]["recent_turns"]
-    return RecentTurnsTrackerStore(Domain.empty(), dialect="sqlite", db=str(db), recent_turns=turns)
+    return RecentTurnsTrackerStore(Domain.empty(), dialect="sqlite", db=str(db))
 
 
 async def profile(kind: str, messages: Sequence[str], conversations: int, db: Path) -> Any:
