@@ -26,12 +26,13 @@ PYTHON_IS_310 = $(shell $(PYTHON) -c 'import sys; print(sys.version_info[:2] == 
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
-.PHONY: help python-check setup venv spacy train run shell validate lint format unit pytest test-stories test lock clean browser \
+.PHONY: help python-check setup venv spacy train run cluster serving-packages shell validate lint format unit pytest test-stories test lock clean browser \
 	retention eval bench ask review
 
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
 	@echo "make test    set everything up, then lint, validate, pytest and conversation tests"
+	@echo "make cluster PostgreSQL, Redis, REPLICAS=2 Rasa servers behind HAProxy on port 5005"
 	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
 	@echo "make lock    recompile requirements.lock from requirements.in"
 	@echo "make retention DAYS=30  delete conversations whose last message is over 30 days old"
@@ -74,11 +75,26 @@ $(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
 	  || { tail -40 $(LOG_DIR)/train.log; exit 1; }
 	@touch $@
 
-run: setup train
+# Rasa on every core (SANIC_WORKERS, default: one per core) with a private Redis as the lock store.
+run: setup serving-packages train
 	@$(PY) -m bot.serve
 
-# The action server runs in the background while `rasa shell` has the terminal.
-shell: setup train
+# A local production layout: PostgreSQL, Redis, REPLICAS Rasa servers on RASA_PORT+1..N behind
+# HAProxy on RASA_PORT, the action server, the widget page (bot/serving/cluster.py). Ctrl-C stops all.
+cluster: setup serving-packages train
+	@$(PY) -m bot.serving.cluster
+
+# The private Redis of make run, PostgreSQL and HAProxy of make cluster: Debian packages that a
+# fresh machine gets here (needs root), as `make browser` gets Chromium.
+SERVING_PACKAGES := redis-server postgresql haproxy
+serving-packages:
+	@command -v redis-server >/dev/null && command -v haproxy >/dev/null \
+	  && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SERVING_PACKAGES) >/dev/null; \
+	  else echo "make run and make cluster need: sudo apt-get install $(SERVING_PACKAGES)" >&2; exit 1; fi; }
+
+# Redis and the action server run in the background while `rasa shell` has the terminal.
+shell: setup serving-packages train
 	@$(PY) -m bot.serve --shell
 
 validate: setup
@@ -100,7 +116,7 @@ format: venv
 unit: setup
 	@$(VENV)/bin/pytest -q -m "not e2e and not browser and not slow"
 
-pytest: setup train
+pytest: setup serving-packages train
 	@$(VENV)/bin/pytest -q
 
 test-stories: setup train
@@ -115,7 +131,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
 
-test: setup browser lint validate train pytest test-stories
+test: setup browser serving-packages lint validate train pytest test-stories
 
 lock: venv
 	@$(PY) -m pip install --quiet uv

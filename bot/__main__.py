@@ -13,6 +13,7 @@ import sys
 # Modules that each add one sub-command.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.retention",
+    "bot.serving.migrate",
     "bot.settings",
     "bot.staff.ask",
     "bot.staff.review",

@@ -20,6 +20,7 @@ an error naming it, rather than failing each message later.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +28,7 @@ import redis
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+logger = logging.getLogger(__name__)
 # Longer than any read-change-write of a lock takes; a process that dies holding the mutex
 # delays the conversation by this much at most.
 MUTEX_TIMEOUT_S = 5.0
@@ -51,9 +53,9 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             yield
         except redis.exceptions.RedisError as error:
-            raise LockStoreUnavailable(
-                f"The Redis lock store at {self.address} does not answer: {error}"
-            ) from error
+            message = f"The Redis lock store at {self.address} does not answer: {error}"
+            logger.error(message)  # the REST channel logs the exception's type only
+            raise LockStoreUnavailable(message) from error
 
     @contextmanager
     def _mutex(self, conversation_id: str) -> Iterator[None]:

@@ -23,6 +23,7 @@ whole session is loaded, exactly as Rasa does.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +36,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Query, Session
 
+logger = logging.getLogger(__name__)
 # A turn is two dialogue states or more (the user's message, each answer): 3 turns hold more
 # than the MemoizationPolicy's max_history (4) and the longest rule (tests/test_tracker_store.py).
 DEFAULT_RECENT_TURNS = 3
@@ -96,7 +98,7 @@ def check_reachable(options: dict[str, Any], address: str, timeout_s: int = 5) -
     try:
         engine.connect().close()
     except sa.exc.DBAPIError as error:
-        message = f"The tracker store {address} does not answer: {error}"
+        message = f"The tracker store {address} does not answer: {error.orig}"
         raise TrackerStoreUnavailable(message) from error
     finally:
         engine.dispose()
@@ -127,7 +129,9 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         try:
             yield
         except sa.exc.OperationalError as error:
-            message = f"The tracker store {self.address} fails: {error}"
+            # The driver's error only: SQLAlchemy's adds the statement and what the patient wrote.
+            message = f"The tracker store {self.address} fails: {error.orig}"
+            logger.error(message)  # the REST channel logs the exception's type only
             raise TrackerStoreUnavailable(message) from error
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

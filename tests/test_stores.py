@@ -1,0 +1,139 @@
+"""The lock store (Redis) and the tracker stores when they are down, and make run's workers.
+
+Each test starts its own servers: a Rasa server whose store does not answer, or the servers
+of ``make run`` with two Sanic workers sharing one SQLite file and the private Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import paths
+from bot.channels.rest import FAILURE_REPLY
+from bot.serve import Server, Servers, rasa_command, write_credentials
+from bot.serving.cluster import ENDPOINTS as CLUSTER_ENDPOINTS
+from bot.settings import LOOPBACK, Settings
+from tests.conftest import StartServers, require_model
+from tests.helpers import new_sender, send, stored_events, texts
+
+STOP_TIMEOUT_S = 300
+
+
+def log_of_a_rasa_that_stops(settings: Settings, endpoints: Path) -> str:
+    """Start ``rasa run`` alone (its stores are not started); its log once it has stopped."""
+    require_model()
+    write_credentials(settings)
+    settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    rasa = Server("rasa", rasa_command(settings, endpoints), f"{settings.rasa_url}/")
+    rasa.start(settings)
+    assert rasa.process is not None
+    try:
+        rasa.process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"rasa run did not stop in {STOP_TIMEOUT_S} s without its store")
+    finally:
+        rasa.stop()
+    return (settings.log_dir / "rasa.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_redis_down_at_start_stops_rasa_with_an_error_naming_it(tmp_path: Path) -> None:
+    settings = Settings.on_loopback(tmp_path)
+    log = log_of_a_rasa_that_stops(settings, paths.ENDPOINTS)
+    assert f"The Redis lock store at {LOOPBACK}:{settings.redis_port} does not answer" in log
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_postgresql_down_at_start_stops_rasa_with_an_error_naming_it(tmp_path: Path) -> None:
+    settings = Settings.on_loopback(tmp_path, extra_env={"POSTGRES_PASSWORD": "unused"})
+    log = log_of_a_rasa_that_stops(settings, CLUSTER_ENDPOINTS)
+    address = f"postgresql at {LOOPBACK}:{settings.postgres_port}, database rasa"
+    assert f"The tracker store {address} does not answer" in log
+
+
+@pytest.fixture(scope="module")
+def two_workers(start_servers: StartServers) -> Servers:
+    """make run's layout: two Sanic workers, one SQLite file, the private Redis."""
+    return start_servers(sanic_workers=2)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_redis_stopping_while_serving_gets_an_apology_fast_then_recovers(
+    two_workers: Servers,
+) -> None:
+    sender = new_sender("redis-down")
+    assert "brain" in texts(send(two_workers, sender, "where does breast cancer spread?"))
+    two_workers.redis.stop()
+    try:
+        started = time.monotonic()
+        reply = send(two_workers, sender, "is it curable?", timeout=30)
+        assert reply == [{"recipient_id": sender, "text": FAILURE_REPLY}]
+        assert time.monotonic() - started < 30
+    finally:
+        two_workers.redis.start(two_workers.settings)
+        two_workers.wait_until_ready(two_workers.redis, timeout_s=30)
+    log = (two_workers.settings.log_dir / "rasa.log").read_text(encoding="utf-8")
+    assert f"The Redis lock store at {LOOPBACK}:{two_workers.settings.redis_port}" in log
+    assert "brain" in texts(send(two_workers, sender, "where does breast cancer spread?"))
+
+
+MESSAGES = [
+    "where does breast cancer spread?",
+    "what is metastatic breast cancer?",
+    "is it curable?",
+    "how is it treated?",
+    "what are the symptoms?",
+    "thank you",
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_two_workers_keep_one_conversation_in_order_with_every_turn(two_workers: Servers) -> None:
+    sender = new_sender("workers")
+    errors: list[BaseException] = []
+
+    def client(tag: str) -> None:
+        try:
+            for message in MESSAGES:
+                send(two_workers, sender, f"{message} ({tag})")
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    clients = [threading.Thread(target=client, args=(tag,)) for tag in "ab"]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    assert not errors
+    events = [event for _, event in stored_events(two_workers, sender, ("user", "action"))]
+    assert_whole_turns_in_order(events, {tag: [f"{m} ({tag})" for m in MESSAGES] for tag in "ab"})
+
+
+def assert_whole_turns_in_order(events: list[dict[str, Any]], sent: dict[str, list[str]]) -> None:
+    """Each message stored once, each client's in the order sent, each turn whole."""
+    users = [event["text"] for event in events if event["event"] == "user"]
+    assert sorted(users) == sorted(text for texts_ in sent.values() for text in texts_)
+    for texts_ in sent.values():
+        assert [text for text in users if text in texts_] == texts_
+    # A turn ends with action_listen before the next user message begins.
+    previous = None
+    for event in events:
+        if event["event"] == "user" and previous is not None:
+            assert previous == "action_listen", events
+        if event["event"] == "action":
+            previous = event["name"]
+
+
+def test_make_run_has_one_worker_per_core_by_default() -> None:
+    assert Settings.from_environment({}).sanic_workers == (os.cpu_count() or 1)
