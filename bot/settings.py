@@ -66,6 +66,9 @@ class Settings:
         "SANIC_WORKERS", os.cpu_count() or 1, "Rasa server processes of make run; default: cores"
     )
     redis_port: int = setting("REDIS_PORT", 6380, "port of the private Redis (lock store)")
+    ticket_lock_lifetime: int = setting(
+        "TICKET_LOCK_LIFETIME", 15, "seconds a crashed Rasa process can hold a conversation's lock"
+    )
     replicas: int = setting("REPLICAS", 2, "Rasa servers of make cluster, on RASA_PORT+1...")
     postgres_port: int = setting(
         "POSTGRES_PORT", 5433, "port of make cluster's private PostgreSQL (tracker store)"

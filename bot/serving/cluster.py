@@ -5,7 +5,7 @@
 - ``REPLICAS`` Rasa servers on loopback, ports ``RASA_PORT+1`` ... ``RASA_PORT+N``, one process
   each, with ``endpoints.cluster.yml``;
 - HAProxy on ``RASA_PORT``, in front of their REST channel: round robin, a health check every
-  second, and a request that finds a replica dead is sent to another one;
+  two seconds, and a request that finds a replica dead is sent to another one;
 - the widget's demo page, as in ``make run``.
 
     python -m bot.serving.cluster      (make cluster; Ctrl-C stops everything)
@@ -43,6 +43,7 @@ defaults
     mode http
     log global
     timeout connect 2s
+    timeout check 5s
     timeout client 60s
     timeout server 60s
     retries 3
@@ -57,7 +58,8 @@ backend replicas
     balance roundrobin
     option httpchk GET /
     http-check expect status 200
-    default-server inter 1s fall 2 rise 1
+    # A busy replica answers a check late; a dead one refuses at once, and the retry handles it.
+    default-server inter 2s fall 3 rise 2
 {servers}
 """
 

@@ -33,6 +33,8 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     # For a server that does not speak HTTP: whether it answers (``ready_url`` names it).
     probe: Callable[[], bool] | None = None
+    user: str | None = None  # the system user it runs as, if not ours
+    stop_signal: int = signal.SIGTERM
 
     def is_ready(self) -> bool:
         return self.probe() if self.probe else is_answering(self.ready_url)
@@ -48,6 +50,8 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                user=self.user,
+                group=self.user,
             )
 
     def is_running(self) -> bool:
@@ -57,7 +61,7 @@ class Server:
         if not self.is_running():
             return
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGTERM)
+        os.killpg(self.process.pid, self.stop_signal)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:

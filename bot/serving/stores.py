@@ -4,7 +4,7 @@ Each listens on loopback only, on its own port (``REDIS_PORT``, ``POSTGRES_PORT`
 its files under ``var/``: Redis in ``var/redis`` (the lock store needs no persistence),
 PostgreSQL in ``POSTGRES_DIR`` (``var/postgres``, created by ``initdb`` at the first start,
 with a generated password in ``var/postgres.password``). PostgreSQL refuses to run as root, so
-as root its commands run as the ``postgres`` user, which owns its data folder.
+as root its programs run as the ``postgres`` user, which owns its data folder.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import functools
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -82,10 +83,9 @@ def postgres_password(settings: Settings) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def as_postgres_user(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", POSTGRES_SYSTEM_USER, "--", *command]
+def postgres_system_user() -> str | None:
+    """The user PostgreSQL's programs run as: ``postgres`` if we are root, else ourselves."""
+    return POSTGRES_SYSTEM_USER if os.geteuid() == 0 else None
 
 
 def give_to_postgres_user(path: Path) -> None:
@@ -106,7 +106,8 @@ def initialise_postgres(settings: Settings) -> None:
         give_to_postgres_user(Path(secret.name))
         initdb = [executable("initdb", POSTGRES_BIN_DIRS), "-D", str(data), "-U", POSTGRES_USER]
         initdb += ["--pwfile", secret.name, "--auth=scram-sha-256", "-E", "UTF8"]
-        done = subprocess.run(as_postgres_user(initdb), capture_output=True, text=True)
+        user = postgres_system_user()
+        done = subprocess.run(initdb, capture_output=True, text=True, user=user, group=user)
     if done.returncode != 0:
         raise StoreUnavailable(f"initdb of PostgreSQL in {data} failed:\n{done.stderr}")
 
@@ -137,7 +138,9 @@ def postgres_server(settings: Settings) -> Server:
     command += ["-c", "unix_socket_directories="]
     return Server(
         "postgres",
-        as_postgres_user(command),
+        command,
         f"postgresql://{LOOPBACK}:{settings.postgres_port}",
         probe=lambda: postgres_answers(settings, password_of()),
+        user=postgres_system_user(),
+        stop_signal=signal.SIGINT,  # PostgreSQL's fast shutdown: it does not wait for clients
     )

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -114,6 +114,8 @@ def use_write_ahead_log(connection: Any, _: Any) -> None:
 class RecentTurnsTrackerStore(SQLTrackerStore):
     """Rasa's ``SQLTrackerStore``, loading the current slots and the recent turns only."""
 
+    engine: sa.engine.Engine
+
     def __init__(
         self, domain: Any = None, recent_turns: int = DEFAULT_RECENT_TURNS, **kwargs: Any
     ) -> None:
@@ -123,6 +125,16 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         self.recent_turns = int(recent_turns)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", use_write_ahead_log)
+        else:
+            self._ping_before_use()
+
+    def _ping_before_use(self) -> None:
+        """After the database restarts, the pool's old connections are tested and replaced,
+        so no message fails on one (Rasa's engine does not ping them)."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     @contextmanager
     def _naming_the_store(self) -> Iterator[None]:
