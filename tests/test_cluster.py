@@ -6,6 +6,7 @@ again, and the last one crashes a replica under load.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,14 +14,21 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 import pytest
 import requests
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import paths
 from bot.channels.rest import FAILURE_REPLY
 from bot.serving.cluster import Cluster, cluster_on_loopback, replica_ports
+from bot.serving.migrate import copy_conversations, postgres_store, sqlite_store
 from bot.serving.stores import POSTGRES_DATABASE, POSTGRES_USER, postgres_password
 from bot.settings import LOOPBACK, Settings
 from tests.conftest import require_model
@@ -150,6 +158,24 @@ def test_postgresql_stopping_while_serving_is_named_in_the_log_and_does_not_hang
         for replica in cluster.replicas
     )
     assert f"The tracker store postgresql at {LOOPBACK}:{cluster.settings.postgres_port}" in logs
+
+
+def test_migrate_copies_sqlite_conversations_to_postgresql_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    sender = new_sender("migrated")
+    db = tmp_path / "tracker.db"
+    events = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("is it curable?")]
+    events += [SlotSet("site", "bones"), ActionExecuted("utter_curable")]
+    writer = SQLTrackerStore(Domain.load(str(paths.DOMAIN)), dialect="sqlite", db=str(db))
+    asyncio.run(writer.save(DialogueStateTracker.from_events(sender, events)))
+    sqlite = sqlite_store(db)
+    first = copy_conversations(sqlite, postgres_store(cluster.settings))
+    again = copy_conversations(sqlite, postgres_store(cluster.settings))
+    assert (first.conversations, first.events) == (1, len(events))
+    assert (again.conversations, again.skipped) == (0, first.skipped + 1)
+    copied = stored(cluster.settings, sender, ("session_started", "action", "user", "slot"))
+    assert copied == [event.as_dict() for event in events]
 
 
 class Load:

@@ -5,7 +5,8 @@ back (``issue_ticket``, ``update_lock``, ``cleanup``). One process at a time tha
 several Sanic workers or replicas, two of them can read the same lock at once and both take
 ticket 1, or one can write back a lock without the ticket the other just added. Then two
 messages of one conversation are handled at the same time, and their events interleave. Here
-each of those read-change-write steps holds a short Redis mutex of its own conversation.
+each of those read-change-write steps holds a short Redis mutex of its own conversation. And
+a waiting ticket does not expire while it waits (see ``update_lock``).
 
 It also pings Redis when it starts, so a Redis that is down stops ``rasa run`` at once with
 an error naming it, rather than failing each message later.
@@ -21,6 +22,7 @@ an error naming it, rather than failing each message later.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,8 +73,21 @@ class AtomicRedisLockStore(RedisLockStore):
             return super().issue_ticket(conversation_id, lock_lifetime)
 
     def update_lock(self, conversation_id: str) -> None:
+        """Drop expired tickets, as Rasa does, and renew the waiting ones.
+
+        Rasa counts a ticket's lifetime from when it was issued, waiting included. If the
+        process being served crashes, a ticket issued just after its own expires with it, and
+        Rasa then waits forever for a ticket that no longer exists. Waiting tickets belong to
+        processes that are polling, so they are renewed; only the served one can expire.
+        """
         with self._mutex(conversation_id):
-            super().update_lock(conversation_id)
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                return
+            lock.remove_expired_tickets()
+            for waiting in list(lock.tickets)[1:]:
+                waiting.expires = time.time() + LOCK_LIFETIME
+            self.save_lock(lock)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         with self._mutex(conversation_id):
