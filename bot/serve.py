@@ -2,8 +2,10 @@
 
 ``make run`` calls ``python -m bot.serve``; the end-to-end tests use :class:`Servers` the same
 way, on free loopback ports. Each server is Rasa's own (``python -m rasa_sdk``, which
-``rasa run actions`` wraps, and ``rasa run``); this module only starts them, waits until they
-answer, and stops them.
+``rasa run actions`` wraps, and ``rasa run`` with ``SANIC_WORKERS`` processes), plus the
+private ``redis-server`` their lock store needs (bot/serving/stores.py); this module only
+starts them, waits until they answer, and stops them. ``make cluster``'s layout is
+:class:`bot.serving.cluster.Cluster`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ import yaml
 
 from bot import paths
 from bot.article import load_yaml
-from bot.serving.processes import Server, is_answering
+from bot.serving.processes import Server
 from bot.serving.stores import redis_dir, redis_server
 from bot.settings import LOOPBACK, Settings
-
-__all__ = ["Server", "Servers", "is_answering", "running"]
 
 START_TIMEOUT_S = 180.0
 # Channels that are off unless an environment variable is set: variable -> their credentials.

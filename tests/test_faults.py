@@ -24,6 +24,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot import PROJECT_ROOT
 from bot.channels.rest import FAILURE_REPLY, guarded
 from bot.serve import Server, Servers, check_tracker_store, rasa_command, write_credentials
+from bot.serving.stores import redis_dir
 from bot.settings import Settings
 from tests.conftest import StartServers
 from tests.helpers import Reply, send, slot_value, stored_events, texts
@@ -172,12 +173,15 @@ def test_rasa_run_itself_starts_without_its_tracker_store_and_forgets(tmp_path: 
     write_credentials(settings)
     rasa = Server("rasa", rasa_command(settings), f"{settings.rasa_url}/")
     servers = Servers(settings)
+    redis_dir(settings).mkdir(parents=True)  # the lock store Rasa checks as it starts
+    servers.redis.start(settings)
     rasa.start(settings)
     try:
         servers.wait_until_ready(rasa, timeout_s=300)
         assert "brain" in texts(send_to(settings, "where does breast cancer spread?"))
     finally:
         rasa.stop()
+        servers.redis.stop()
     assert not missing.exists()
     log = (settings.log_dir / "rasa.log").read_text(encoding="utf-8")
     assert "unable to open database file" in log
