@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -79,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Rasa process {pid}: {rss:.0f} MiB resident, {pss:.0f} MiB proportional")
     finally:
         servers.stop()
+        shutil.rmtree(state, ignore_errors=True)
+        if arguments.cluster:
+            shutil.rmtree(servers.settings.postgres_dir.parent, ignore_errors=True)
     return 0
 
 
