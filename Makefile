@@ -27,7 +27,7 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
 .PHONY: help python-check setup venv spacy train run shell validate lint format unit pytest test-stories test lock clean browser \
-	retention eval bench ask review
+	retention eval bench profile ask review
 
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
@@ -35,8 +35,9 @@ help:
 	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
 	@echo "make lock    recompile requirements.lock from requirements.in"
 	@echo "make retention DAYS=30  delete conversations whose last message is over 30 days old"
-	@echo "make eval    answer quality on the held-out set (reports/eval.md)"
-	@echo "make bench   speed and cost against the targets, vs Rasa's default (reports/bench.md)"
+	@echo "make eval    answer quality on the held-out sets (reports/eval.md)"
+	@echo "make bench   speed and cost in conversations of 25 and 60 messages (reports/bench.md)"
+	@echo "make profile where a message's time goes, early and late in a conversation"
 	@echo "make ask Q=\"where does it spread?\"  what the assistant answers, and why (staff)"
 	@echo "make review  every answer with its sources, for clinical sign-off (reports/review.md)"
 
@@ -128,15 +129,21 @@ retention: venv
 	@if [ -z "$(DAYS)" ]; then echo "Usage: make retention DAYS=30" >&2; exit 2; fi
 	@$(PY) -m bot retention --days "$(DAYS)"
 
-# Answer quality on tests/nlu/heldout.yml: NLU figures, right answers end to end, a TF-IDF
-# baseline (bot/evaluation/eval.py). Exits 1 if an emergency or self-harm message is missed.
+# Answer quality on the two held-out sets, side by side, through the REST channel, with a
+# TF-IDF baseline (docs/evaluation.md). Exits 1 if an emergency or self-harm message is missed.
 eval: setup train
-	@$(PY) -m bot.evaluation.eval
+	@$(PY) -m bot eval
 
-# Speed and cost: trains config.yml and configs/default.yml, serves each on loopback, measures
-# latency, throughput, memory, cold start and training time (bot/evaluation/bench.py; ~8 min).
+# Speed and cost in conversations of 25 and 60 messages, 1 Sanic worker and all cores
+# (docs/evaluation.md; a few minutes). BENCH_URL=... measures a running server instead;
+# CLUSTER_URL=... adds a `make cluster` load balancer; BENCH_ARGS passes more options.
 bench: setup train
-	@$(PY) -m bot.evaluation.bench
+	@$(PY) -m bot bench $(if $(BENCH_URL),--url $(BENCH_URL)) \
+	  $(if $(CLUSTER_URL),--cluster-url $(CLUSTER_URL)) $(BENCH_ARGS)
+
+# Where a message's time goes, turns 1-5 against 56-60 (reports/profile.md).
+profile: setup train
+	@$(PY) -m bot profile
 
 # Support staff: what the assistant does with one message, and why; the model runs in this
 # process, no servers (bot/staff/ask.py). Q is read from the environment so quotes survive.
