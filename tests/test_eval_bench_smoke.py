@@ -222,8 +222,8 @@ def test_make_bench_measures_long_conversations_and_the_floor(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "bench.json").read_text())
     [server] = result["servers"]
-    assert len(server["long"]["median_ms_per_turn"]) == 10
-    [level] = server["levels"]
+    [long, level] = server["levels"]
+    assert long["kind"] == "length" and len(long["median_ms_per_turn"]) == 10
     assert level["rest"]["clients"] == 2 and level["rest"]["answered"] == 10
     assert level["floor"]["answered"] == 10 and not level["floor"]["errors"]
     assert server["rasa_processes"] >= 1 and server["cold_start_s"] > 0

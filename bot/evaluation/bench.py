@@ -53,6 +53,7 @@ class Level:
     """One workload on one server: the REST channel, then the floor with the same clients."""
 
     name: str
+    kind: str  # "length" (one person at a time, long conversations) or "throughput"
     rest: LoadResult
     floor: LoadResult
     cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
@@ -63,7 +64,6 @@ class Measured:
     """Everything measured on one server (or load balancer)."""
 
     name: str
-    long: Level | None = None
     levels: list[Level] = field(default_factory=list)
     cold_start_s: float | None = None
     rasa_processes: int | None = None
@@ -99,8 +99,9 @@ def cpu_by_server(servers: Servers | None) -> dict[str, float]:
 
 
 def level(
-    name: str, url: str, planned: list[Conversation], clients: int, servers: Servers | None
+    kind: str, url: str, planned: list[Conversation], clients: int, servers: Servers | None
 ) -> Level:
+    name = f"{clients} client(s), conversations of {len(planned[0].messages)}"
     print(f"  {name} ...", flush=True)
     before = cpu_by_server(servers)
     rest = run_conversations(url + WEBHOOK, planned, clients)
@@ -109,6 +110,7 @@ def level(
     requests_each = max(len(c.messages) for c in planned) * len(planned) // clients
     return Level(
         name,
+        kind,
         rest,
         floor(url + "/", clients, requests_each),
         {server: 1000 * seconds / answered for server, seconds in used.items()},
@@ -123,12 +125,10 @@ def measure(
     print(f"{name}:", flush=True)
     run_conversations(url + WEBHOOK, conversations(examples, 1, EARLY_TURNS, seed=1))  # warm up
     long = conversations(examples, arguments.long_conversations, arguments.long)
-    measured = Measured(name)
-    measured.long = level(f"1 client, conversations of {arguments.long}", url, long, 1, servers)
+    measured = Measured(name, [level("length", url, long, 1, servers)])
     for clients in arguments.clients:
         planned = conversations(examples, clients, arguments.length, seed=clients)
-        title = f"{clients} clients, conversations of {arguments.length}"
-        measured.levels.append(level(title, url, planned, clients, servers))
+        measured.levels.append(level("throughput", url, planned, clients, servers))
     return measured
 
 
@@ -161,7 +161,6 @@ def measure_started(
         name = f"make run, SANIC_WORKERS={workers}"
         measured = measure(name, servers.settings.rasa_url, examples, arguments, servers)
         measured.cold_start_s = cold_start_s
-        assert servers.rasa.process is not None
         peaks = {s.name: peak_resident_mib(s.process.pid) for s in servers.all if s.process}
         measured.peak_resident_mib = peaks
         measured.rasa_processes = len(peaks["rasa"])
@@ -181,24 +180,24 @@ def as_dict(measured: Measured) -> dict[str, Any]:
             **{f"p{p}_ms": result.percentile_ms(p) for p in (50, 95, 99)},
         }
 
-    data: dict[str, Any] = {
+    def level_data(lv: Level) -> dict[str, Any]:
+        turns = range(1, len(lv.rest.conversations[0].messages) + 1)
+        return {
+            "name": lv.name,
+            "kind": lv.kind,
+            "rest": summary(lv.rest),
+            "floor": summary(lv.floor),
+            "cpu_ms_per_message": lv.cpu_ms_per_message,
+            "median_ms_per_turn": [lv.rest.median_ms_at(range(t, t + 1)) for t in turns],
+        }
+
+    return {
         "name": measured.name,
         "cold_start_s": measured.cold_start_s,
         "rasa_processes": measured.rasa_processes,
         "peak_resident_mib": measured.peak_resident_mib,
-        "long": None,
-        "levels": [],
+        "levels": [level_data(lv) for lv in measured.levels],
     }
-    for lv in filter(None, [measured.long, *measured.levels]):
-        entry: dict[str, Any] = {"name": lv.name, "rest": summary(lv.rest)}
-        entry |= {"floor": summary(lv.floor), "cpu_ms_per_message": lv.cpu_ms_per_message}
-        if lv is measured.long:
-            turns = range(1, max(len(c.messages) for c in lv.rest.conversations) + 1)
-            entry["median_ms_per_turn"] = [lv.rest.median_ms_at(range(t, t + 1)) for t in turns]
-            data["long"] = entry
-        else:
-            data["levels"].append(entry)
-    return data
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -212,11 +211,12 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.cluster_url:
         name = f"cluster at {arguments.cluster_url}"
         results.append(measure(name, arguments.cluster_url, examples, arguments))
+    levels = [lv for measured in results for lv in measured.levels]
     context = {
         "date": datetime.now().isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "load_average": [load_before, os.getloadavg()],
-        "words_per_message": word_counts(conversations(examples, 50, arguments.length)),
+        "words_per_message": word_counts([c for lv in levels for c in lv.rest.conversations]),
         "early_turns": EARLY_TURNS,
         "env": arguments.env,
         "model": describe_model(Path(arguments.model)) if not arguments.url else None,
@@ -228,9 +228,7 @@ def run(arguments: argparse.Namespace) -> int:
     report = markdown_report(data)
     (reports / "bench.md").write_text(report)
     print("\n" + report)
-    failed = sum(len(lv.rest.errors) for m in results for lv in filter(None, [m.long, *m.levels]))
+    failed = sum(len(lv.rest.errors) for lv in levels)
     if failed:
-        print(
-            f"FAILED: {failed} requests failed (reports/bench.json has the errors)", file=sys.stderr
-        )
+        print(f"FAILED: {failed} requests failed (see reports/bench.json)", file=sys.stderr)
     return 1 if failed else 0

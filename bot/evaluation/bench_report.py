@@ -7,20 +7,20 @@ from typing import Any
 from bot.evaluation.markdown import number, table
 
 
-def ratio(value: float | None, floor: float | None) -> str:
-    return number(value / floor, 1, "x") if value is not None and floor else "n/a"
+def ratio(value: float | None, floor: float | None, digits: int = 1) -> str:
+    return number(value / floor, digits, "x") if value is not None and floor else "n/a"
 
 
 def length_rows(data: dict[str, Any]) -> list[list[str]]:
     rows, early = [], data["early_turns"]
     for server in data["servers"]:
-        long = server["long"]
+        [long] = [level for level in server["levels"] if level["kind"] == "length"]
         turns = long["median_ms_per_turn"]
         first, last = median(turns[:early]), median(turns[-early:])
         floor = long["floor"]["p50_ms"]
         rows.append(
             [server["name"], f"1-{early}", f"{len(turns) - early + 1}-{len(turns)}",
-             number(first), number(last), ratio(last, first), number(floor, 1),
+             number(first), number(last), ratio(last, first, 2), number(floor, 1),
              ratio(first, floor), ratio(last, floor), str(len(long["rest"]["errors"]))]
         )  # fmt: skip
     return rows
@@ -34,7 +34,7 @@ def median(values: list[float]) -> float:
 def level_rows(data: dict[str, Any]) -> list[list[str]]:
     rows = []
     for server in data["servers"]:
-        for level in server["levels"]:
+        for level in (lv for lv in server["levels"] if lv["kind"] == "throughput"):
             rest, floor, cpu = level["rest"], level["floor"], level["cpu_ms_per_message"]
             rows.append(
                 [server["name"], str(rest["clients"]), str(rest["answered"]),

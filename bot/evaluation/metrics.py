@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.evaluation.answers import OUT_OF_SCOPE, SAFETY_INTENTS
 
 Share = tuple[int, int]
+FOLLOW_UPS = "follow-ups"  # the style of the turns of conversations
 
 
 @dataclass(frozen=True)
