@@ -27,7 +27,6 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,26 +47,7 @@ WEBHOOK = "/webhooks/rest/webhook"
 EARLY_TURNS = 5  # turns 1-5 against the last five of a long conversation
 
 
-@dataclass
-class Level:
-    """One workload on one server: the REST channel, then the floor with the same clients."""
-
-    name: str
-    kind: str  # "length" (one person at a time, long conversations) or "throughput"
-    rest: LoadResult
-    floor: LoadResult
-    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Measured:
-    """Everything measured on one server (or load balancer)."""
-
-    name: str
-    levels: list[Level] = field(default_factory=list)
-    cold_start_s: float | None = None
-    rasa_processes: int | None = None
-    peak_resident_mib: dict[str, list[float]] = field(default_factory=dict)
+Figures = dict[str, Any]  # what bench.json holds for one workload or one server
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,38 +78,58 @@ def cpu_by_server(servers: Servers | None) -> dict[str, float]:
     return {s.name: cpu_seconds(s.process.pid) for s in servers.all if s.process}
 
 
+def summary(result: LoadResult) -> Figures:
+    """A load run's figures, and the median latency of each turn of its conversations."""
+    length = len(result.conversations[0].messages)
+    turns = range(1, length + 1)
+    return {
+        "clients": result.clients,
+        "answered": len(result.latencies),
+        "errors": result.errors[:20],
+        "failed": len(result.errors),
+        "wall_s": result.wall_s,
+        "per_second": result.throughput,
+        **{f"p{p}_ms": result.percentile_ms(p) for p in (50, 95, 99)},
+        "median_ms_per_turn": [result.median_ms_at(range(t, t + 1)) for t in turns],
+        "median_ms_first_turns": result.median_ms_at(turns[:EARLY_TURNS]),
+        "median_ms_last_turns": result.median_ms_at(turns[-EARLY_TURNS:]),
+    }
+
+
 def level(
     kind: str, url: str, planned: list[Conversation], clients: int, servers: Servers | None
-) -> Level:
+) -> Figures:
+    """One workload ("length" or "throughput"), then the floor with the same clients."""
     name = f"{clients} client(s), conversations of {len(planned[0].messages)}"
     print(f"  {name} ...", flush=True)
     before = cpu_by_server(servers)
     rest = run_conversations(url + WEBHOOK, planned, clients)
     used = {k: v - before[k] for k, v in cpu_by_server(servers).items()}
-    answered = max(1, len(rest.latencies))
-    requests_each = max(len(c.messages) for c in planned) * len(planned) // clients
-    return Level(
-        name,
-        kind,
-        rest,
-        floor(url + "/", clients, requests_each),
-        {server: 1000 * seconds / answered for server, seconds in used.items()},
-    )
+    requests_each = len(planned[0].messages) * len(planned) // clients
+    words = [len(message.split()) for c in planned for message in c.messages]
+    return {
+        "name": name,
+        "kind": kind,
+        "words_per_message": word_counts(words),
+        "rest": summary(rest),
+        "floor": summary(floor(url + "/", clients, requests_each)),
+        "cpu_ms_per_message": {k: 1000 * v / max(1, len(rest.latencies)) for k, v in used.items()},
+    }
 
 
 def measure(
     name: str, url: str, examples: Sequence[Example], arguments: argparse.Namespace,
     servers: Servers | None = None,
-) -> Measured:  # fmt: skip
+) -> Figures:  # fmt: skip
     """The long conversations, one at a time, then each number of clients at once."""
     print(f"{name}:", flush=True)
     run_conversations(url + WEBHOOK, conversations(examples, 1, EARLY_TURNS, seed=1))  # warm up
     long = conversations(examples, arguments.long_conversations, arguments.long)
-    measured = Measured(name, [level("length", url, long, 1, servers)])
+    levels = [level("length", url, long, 1, servers)]
     for clients in arguments.clients:
         planned = conversations(examples, clients, arguments.length, seed=clients)
-        measured.levels.append(level("throughput", url, planned, clients, servers))
-    return measured
+        levels.append(level("throughput", url, planned, clients, servers))
+    return {"name": name, "levels": levels, "cold_start_s": None, "rasa_processes": None}
 
 
 @contextmanager
@@ -155,48 +155,16 @@ def wait_for_first_answer(url: str, timeout_s: float = 60.0) -> None:
 
 def measure_started(
     arguments: argparse.Namespace, examples: Sequence[Example], workers: int
-) -> Measured:
+) -> Figures:
     print(f"Starting the servers with SANIC_WORKERS={workers} ...", flush=True)
     with started(arguments, workers) as (servers, cold_start_s):
         name = f"make run, SANIC_WORKERS={workers}"
         measured = measure(name, servers.settings.rasa_url, examples, arguments, servers)
-        measured.cold_start_s = cold_start_s
         peaks = {s.name: peak_resident_mib(s.process.pid) for s in servers.all if s.process}
-        measured.peak_resident_mib = peaks
-        measured.rasa_processes = len(peaks["rasa"])
-    return measured
-
-
-def as_dict(measured: Measured) -> dict[str, Any]:
-    """The figures, without the raw replies."""
-
-    def summary(result: LoadResult) -> dict[str, Any]:
-        return {
-            "clients": result.clients,
-            "answered": len(result.latencies),
-            "errors": result.errors[:20],
-            "wall_s": result.wall_s,
-            "per_second": result.throughput,
-            **{f"p{p}_ms": result.percentile_ms(p) for p in (50, 95, 99)},
-        }
-
-    def level_data(lv: Level) -> dict[str, Any]:
-        turns = range(1, len(lv.rest.conversations[0].messages) + 1)
-        return {
-            "name": lv.name,
-            "kind": lv.kind,
-            "rest": summary(lv.rest),
-            "floor": summary(lv.floor),
-            "cpu_ms_per_message": lv.cpu_ms_per_message,
-            "median_ms_per_turn": [lv.rest.median_ms_at(range(t, t + 1)) for t in turns],
-        }
-
-    return {
-        "name": measured.name,
-        "cold_start_s": measured.cold_start_s,
-        "rasa_processes": measured.rasa_processes,
-        "peak_resident_mib": measured.peak_resident_mib,
-        "levels": [level_data(lv) for lv in measured.levels],
+    return measured | {
+        "cold_start_s": cold_start_s,
+        "rasa_processes": len(peaks["rasa"]),
+        "peak_resident_mib": peaks,
     }
 
 
@@ -211,24 +179,23 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.cluster_url:
         name = f"cluster at {arguments.cluster_url}"
         results.append(measure(name, arguments.cluster_url, examples, arguments))
-    levels = [lv for measured in results for lv in measured.levels]
+    levels = [lv for measured in results for lv in measured["levels"]]
     context = {
         "date": datetime.now().isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "load_average": [load_before, os.getloadavg()],
-        "words_per_message": word_counts([c for lv in levels for c in lv.rest.conversations]),
         "early_turns": EARLY_TURNS,
         "env": arguments.env,
         "model": describe_model(Path(arguments.model)) if not arguments.url else None,
     }
     reports = Path(arguments.reports)
     reports.mkdir(parents=True, exist_ok=True)
-    data = {**context, "servers": [as_dict(m) for m in results]}
+    data = {**context, "servers": results}
     (reports / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
     report = markdown_report(data)
     (reports / "bench.md").write_text(report)
     print("\n" + report)
-    failed = sum(len(lv.rest.errors) for lv in levels)
+    failed = sum(lv["rest"]["failed"] for lv in levels)
     if failed:
         print(f"FAILED: {failed} requests failed (see reports/bench.json)", file=sys.stderr)
     return 1 if failed else 0

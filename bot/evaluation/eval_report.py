@@ -35,15 +35,7 @@ def per_intent_rows(scores: dict[str, dict[str, float]]) -> list[list[str]]:
 
 SUMMARY_HEADER = ["Set", "Style", "Messages", *SINGLE_FIGURES]
 FOLLOW_UP_HEADER = ["Set", *FOLLOW_UP_FIGURES]
-INTENT_HEADER = [
-    "Intent",
-    "Messages",
-    "Precision",
-    "Recall",
-    "F1",
-    f"F1 {BASELINE}",
-    "Right (REST)",
-]
+INTENT_HEADER = ["Intent", "Messages", "Precision", "Recall", "F1", f"F1 {BASELINE}", "Right"]
 
 
 def markdown_report(result: dict[str, Any]) -> str:
