@@ -25,6 +25,7 @@ def detector() -> OtherLanguageDetector:
         ("你好", "zh"),
         ("привет", "ru"),
         ("هل يمكن علاج سرطان الثدي النقيلي؟", "ar"),
+        ("may kanser ang nanay ko sa suso, kumalat na daw sa buto", "tl"),
     ],
 )
 def test_other_languages_are_recognised(
@@ -43,9 +44,10 @@ def test_other_languages_are_recognised(
         "My danger for the cancer go to other organ, it depend on what?",
         "What is (are) Ehrlichiosis?", "How to prevent Lujo Hemorrhagic Fever (LUHF)?",
         "my oncologist Dr. Nguyen said Kisqali and letrozole",
+        "zxq vbnm plok", "asdf qwer zxcv", "jkjkjk lolol hmmm", "lkj poi mnb",
     ],
 )  # fmt: skip
-def test_short_english_typos_and_drug_names_are_english(
+def test_short_english_typos_drug_names_and_keyboard_mashing_are_not_other_languages(
     detector: OtherLanguageDetector, text: str
 ) -> None:
     assert detector.other_language(text) is None
