@@ -62,7 +62,7 @@ $(VENV_STAMP): requirements.lock | python-check
 
 spacy: $(SPACY_STAMP)
 
-$(SPACY_STAMP): $(VENV_STAMP) bot/nlu/pipeline.py article/sites.yml
+$(SPACY_STAMP): $(VENV_STAMP) bot/nlu/pipeline.py bot/nlu/vectors.py article/sites.yml
 	@$(PY) -m bot.nlu.pipeline
 	@touch $@
 
