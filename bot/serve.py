@@ -262,8 +262,9 @@ def serve(settings: Settings) -> None:
             f'    curl -s {settings.rasa_url}/webhooks/rest/webhook -H "Content-Type: '
             f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
             f"  Chat widget demo page: http://localhost:{settings.web_port}/\n"
-            f"  Staff console: http://localhost:{settings.staff_port}/  token: "
-            f"{staff_token(settings)}  ({token_source(settings)})\n"
+            f"  Staff console: http://localhost:{settings.staff_port}/ (token "
+            f"{token_source(settings)}); signed in at once with\n"
+            f"    http://localhost:{settings.staff_port}/#token={staff_token(settings)}\n"
             f"  Logs: {settings.log_dir}\n"
             "Press Ctrl-C to stop.",
             flush=True,
