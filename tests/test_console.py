@@ -34,6 +34,7 @@ from tests.helpers import new_sender, send
 
 FAULT_QUESTION = "was it my fault that the cancer spread"
 NO = '/rate_answer{"helpful": "no"}'
+LIVER_BUTTON = '/site_symptoms{"site": "liver"}'
 
 
 def token_of(servers: Servers) -> str:
@@ -136,10 +137,13 @@ def test_a_trial_conversation_goes_on_and_stays_out_of_review(servers: Servers) 
         "POST",
         "/api/try",
         token,
-        json={"sender": sender, "messages": ["where does it spread?", "liver"]},
+        json={"sender": sender, "messages": ["where does it spread?", LIVER_BUTTON]},
     ).json()
     assert second["sender"] == sender
-    assert [turn["intent"]["name"] for turn in second["turns"]][0] == "where_it_spreads"
+    spread, liver = second["turns"]
+    assert spread["intent"]["name"] == "where_it_spreads"
+    assert liver["actions"][0]["name"] == "action_site_symptoms"
+    assert liver["slots"]["site"] == "liver"
 
     items = api(servers, "GET", "/api/review?kind=all", token).json()["items"]
     assert all(not item["sender"].startswith(TRIAL_PREFIX) for item in items)

@@ -183,6 +183,11 @@ def as_telegram_texts(reply: Reply) -> list[str]:
     return texts
 
 
+def keyboard_of(message: dict[str, str]) -> list[tuple[str, str]]:
+    rows = json.loads(message["reply_markup"])["inline_keyboard"]
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
 @pytest.mark.e2e
 def test_the_webhook_is_registered_with_the_secret(
     bot_api: FakeBotApi, telegram_servers: Servers
@@ -204,8 +209,7 @@ def test_a_question_gets_the_answer_with_buttons(
     assert [message["text"] for message in sent] == as_telegram_texts(rest_reply)
     assert question["text"] == "Was this helpful?"
     assert all(site in sent[0]["text"].lower() for site in ("lung", "liver", "bones", "brain"))
-    keyboard = json.loads(sent[0]["reply_markup"])["inline_keyboard"]
-    assert [(b["text"], b["callback_data"]) for row in keyboard for b in row] == [
+    assert keyboard_of(sent[0]) == [
         (button["title"], button["payload"]) for button in rest_reply[0]["buttons"]
     ]
 
@@ -279,11 +283,6 @@ def test_the_output_channel_calls_the_configured_api_server() -> None:
     assert output.server.api_url(TOKEN, "sendMessage") == (
         f"http://127.0.0.1:9/bot{TOKEN}/sendMessage"
     )
-
-
-def keyboard_of(message: dict[str, str]) -> list[tuple[str, str]]:
-    rows = json.loads(message["reply_markup"])["inline_keyboard"]
-    return [(button["text"], button["callback_data"]) for row in rows for button in row]
 
 
 @pytest.mark.e2e

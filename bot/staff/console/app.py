@@ -33,8 +33,14 @@ from bot.staff.console.store import (
 from bot.staff.console.token import is_valid
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-PAGES = {"/": "try.html", "/try": "try.html", "/review": "review.html"}
-PAGES |= {"/overview": "overview.html", "/answers": "answers.html"}
+# Each page is its main part (static/<page>.html) inside static/layout.html: path -> page, title.
+PAGES = {
+    "/": ("try", "Try"),
+    "/try": ("try", "Try"),
+    "/review": ("review", "Review"),
+    "/overview": ("overview", "Overview"),
+    "/answers": ("answers", "Answers"),
+}
 COOKIE = "staff_token"
 # Without the token: the login form's target and the readiness check (they show no data).
 PUBLIC_PATHS = {"/login", "/health"}
@@ -103,8 +109,8 @@ def create_app(settings: Settings, token: str) -> Sanic:
         reply.cookies[COOKIE]["path"] = "/"
         return reply
 
-    for path, page in PAGES.items():
-        app.add_route(page_handler(page), path, methods=["GET"], name=page.split(".")[0] + path[1:])
+    for path, (page, title) in PAGES.items():
+        app.add_route(page_handler(page, title), path, methods=["GET"], name=f"page{path[1:]}")
     app.static("/static", str(STATIC_DIR), name="static")
 
     @app.post("/api/try")
@@ -164,9 +170,18 @@ def create_app(settings: Settings, token: str) -> Sanic:
     return app
 
 
-def page_handler(page: str) -> Handler:
+def render_page(page: str, title: str) -> str:
+    layout = (STATIC_DIR / "layout.html").read_text(encoding="utf-8")
+    content = (STATIC_DIR / f"{page}.html").read_text(encoding="utf-8")
+    values = {"{{TITLE}}": title, "{{PAGE}}": page, "{{CONTENT}}": content}
+    for placeholder, value in values.items():
+        layout = layout.replace(placeholder, value)
+    return layout
+
+
+def page_handler(page: str, title: str) -> Handler:
     async def handler(request: Request) -> HTTPResponse:
-        return response.html((STATIC_DIR / page).read_text(encoding="utf-8"))
+        return response.html(render_page(page, title))
 
     return handler
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.feedback import COMMENT_ENTITY, HELPFUL_ENTITY, RATING_INTENT
-from bot.staff.ask import Turn, add_events, turn_from_parse
+from bot.staff.ask import Turn, add_events, turn_from_parse, user_slots
 
 TRIAL_PREFIX = "staff-try-"
 # Answered, but with less confidence than this: worth a look (the fallback is at 0.3).
@@ -148,18 +148,23 @@ def event_rows(
 
 def turns_from_rows(rows: list[tuple[int, str, float, str]]) -> list[StoredTurn]:
     """The user turns of event rows (ordered by conversation, then by id), explained."""
-    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
 
     turns: list[StoredTurn] = []
     pending: list[Any] = []
+    slots: dict[str, dict[str, Any]] = {}
 
     def close_turn() -> None:
         if turns and pending:
             add_events(turns[-1].turn, pending)
+        if turns:
+            turns[-1].turn.slots = user_slots(dict(slots.get(turns[-1].sender, {})))
         pending.clear()
 
     for event_id, sender, timestamp, data in rows:
         event = Event.from_parameters(json.loads(data))
+        if isinstance(event, SlotSet):
+            slots.setdefault(sender, {})[event.key] = event.value
         if isinstance(event, UserUttered):
             close_turn()
             parse = event.parse_data or {}

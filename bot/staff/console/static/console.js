@@ -101,6 +101,9 @@
           step.confidence.toFixed(2) : "") + ")";
       }).join(", ") || "none"]
     ];
+    facts.push(["Slots after the turn", Object.keys(turn.slots || {}).map(function (name) {
+      return name + "=" + JSON.stringify(turn.slots[name]);
+    }).join(", ") || "none"]);
     if (turn.rating) facts.push(["Rated helpful", turn.rating]);
     (turn.comments || []).forEach(function (comment) { facts.push(["Comment", comment]); });
     if (turn.time) facts.unshift(["Time (UTC)", turn.time]);
