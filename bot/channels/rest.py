@@ -157,18 +157,25 @@ async def run_turn(on_new_message: MessageHandler, message: UserMessage) -> None
 
 
 class FeedbackMarkingOutput(CollectingOutputChannel):
-    """Collects into the REST channel's own list, marking replies not to be rated."""
+    """Passes replies on to the REST channel's own collector, marking those not to be rated.
+
+    The collector is Rasa's list (a plain request) or its queue (``?stream=true``).
+    """
 
     def __init__(self, collector: CollectingOutputChannel) -> None:
+        super().__init__()
+        self.collector = collector
         self.messages = collector.messages
+        self.asks = True
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        asks = asks_feedback(message.get("metadata"))
-        before = len(self.messages)
+        self.asks = asks_feedback(message.get("metadata"))
         await super().send_response(recipient_id, message)
-        if not asks:
-            for sent in self.messages[before:]:
-                sent[ASK_FEEDBACK] = False
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        if not self.asks:
+            message[ASK_FEEDBACK] = False
+        await self.collector._persist_message(message)
 
 
 def rating_comment(message: str) -> str | None:

@@ -183,9 +183,12 @@
     var status = document.getElementById("review-status");
     var list = document.getElementById("review-items");
     var intents = [];
+    var latest = 0;
     function load() {
+      var request = latest += 1;
       status.textContent = "Loading…";
       api("GET", "/api/review?kind=" + encodeURIComponent(form.kind.value)).then(function (data) {
+        if (request !== latest) return;  // a newer request is on its way
         list.replaceChildren();
         data.items.forEach(function (item) { list.append(reviewItem(item, intents)); });
         status.textContent = data.items.length + " message(s).";
