@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.serve import Servers
 from bot.staff.console.token import staff_token
@@ -60,10 +60,13 @@ def sign_in(console: Page, servers: Servers) -> None:
     expect(console).to_have_url(f"{servers.settings.staff_url}/try")
 
 
-def rated_item(console: Page, servers: Servers, comment: str) -> object:
+def rated_item(console: Page, servers: Servers, comment: str) -> Locator:
     console.goto(f"{servers.settings.staff_url}/review")
+    status = console.locator("#review-status")
+    expect(status).to_have_text(re.compile(r"message\(s\): Everything worth a look"))
     console.get_by_label("Show").select_option("rated_no")
     console.get_by_role("button", name="Show", exact=True).click()
+    expect(status).to_have_text(re.compile(r"message\(s\): Answers rated .No."))
     return console.get_by_role("article").filter(has_text=comment)
 
 

@@ -191,7 +191,8 @@
         if (request !== latest) return;  // a newer request is on its way
         list.replaceChildren();
         data.items.forEach(function (item) { list.append(reviewItem(item, intents)); });
-        status.textContent = data.items.length + " message(s).";
+        status.textContent = data.items.length + " message(s): " +
+          form.kind.options[form.kind.selectedIndex].text + ".";
       }, function (error) { status.textContent = "Failed: " + error.message; });
     }
     form.addEventListener("submit", function (event) { event.preventDefault(); load(); });
