@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 VENV_STAMP := $(VENV)/.installed
 SPACY_STAMP := build/spacy/.built
+NODE_STAMP := node_modules/.installed
 MODEL := models/mbc.tar.gz
 LOG_DIR := var/log
 
@@ -27,7 +28,7 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
 .PHONY: help python-check setup venv spacy train run shell validate lint format unit pytest test-stories test lock clean browser \
-	retention eval bench profile ask review
+	retention eval bench profile ask review node
 
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
@@ -101,7 +102,7 @@ format: venv
 unit: setup
 	@$(VENV)/bin/pytest -q -m "not e2e and not browser and not slow"
 
-pytest: setup train
+pytest: setup train node
 	@$(VENV)/bin/pytest -q
 
 test-stories: setup train
@@ -116,7 +117,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
 
-test: setup browser lint validate train pytest test-stories
+# axe-core for the browser tests' accessibility check: the versions pinned in package-lock.json.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else echo "The browser tests need npm: sudo apt-get install npm" >&2; exit 1; fi; }
+	@mkdir -p $(LOG_DIR)
+	@npm ci --no-audit --no-fund > $(LOG_DIR)/npm.log 2>&1 || { tail -20 $(LOG_DIR)/npm.log; exit 1; }
+	@touch $@
+
+test: setup browser node lint validate train pytest test-stories
 
 lock: venv
 	@$(PY) -m pip install --quiet uv

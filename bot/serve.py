@@ -27,6 +27,7 @@ import yaml
 from bot import paths
 from bot.article import load_yaml
 from bot.settings import Settings
+from bot.staff.console.token import staff_token, token_source
 
 START_TIMEOUT_S = 180.0
 # Channels that are off unless an environment variable is set: variable -> their credentials.
@@ -101,6 +102,11 @@ def web_command(settings: Settings) -> list[str]:
         "--rasa-url",
         settings.widget_server_url,
     ]
+
+
+def console_command(settings: Settings) -> list[str]:
+    """The staff console (bot/staff/console); it reads its settings from the environment."""
+    return [sys.executable, "-m", "bot.staff.console"]
 
 
 def write_credentials(settings: Settings) -> Path:
@@ -180,10 +186,16 @@ class Servers:
         self.actions = actions_server(self.settings)
         self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
         self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
+        self.console = Server(
+            "console",
+            console_command(self.settings),
+            f"{self.settings.staff_url}/health",
+            env={"STAFF_TOKEN": staff_token(self.settings)},
+        )
 
     @property
     def all(self) -> list[Server]:
-        return [self.actions, self.rasa, self.web]
+        return [self.actions, self.rasa, self.web, self.console]
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         if not self.settings.model.exists():
@@ -250,6 +262,9 @@ def serve(settings: Settings) -> None:
             f'    curl -s {settings.rasa_url}/webhooks/rest/webhook -H "Content-Type: '
             f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
             f"  Chat widget demo page: http://localhost:{settings.web_port}/\n"
+            f"  Staff console: http://localhost:{settings.staff_port}/ (token "
+            f"{token_source(settings)}); signed in at once with\n"
+            f"    http://localhost:{settings.staff_port}/#token={staff_token(settings)}\n"
             f"  Logs: {settings.log_dir}\n"
             "Press Ctrl-C to stop.",
             flush=True,

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import logging
 import warnings
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,32 +103,13 @@ class Assistant:
         parse = await self.agent.parse_message(message)
         await self.agent.handle_message(UserMessage(message, CollectingOutputChannel(), sender))
         tracker = await tracker_store.get_or_create_tracker(sender)
-        turn = Turn(
-            message=message,
-            intent=parse.get("intent") or {},
-            runner_ups=(parse.get("intent_ranking") or [])[1 : RUNNER_UPS + 1],
-            entities=parse.get("entities") or [],
-            red_flag=parse.get("red_flag"),
-            slots=user_slots(tracker.current_slot_values()),
-        )
+        turn = turn_from_parse(message, parse)
+        turn.slots = user_slots(tracker.current_slot_values())
         self.read_events(turn, list(tracker.events)[seen:])
         return turn
 
     def read_events(self, turn: Turn, events: list[Any]) -> None:
-        from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-        from rasa.shared.core.events import ActionExecuted, BotUttered
-
-        action = ""
-        for event in events:
-            if isinstance(event, ActionExecuted):
-                action = event.action_name or ""
-                if action in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
-                    continue
-                turn.actions.append(ActionStep(action, event.policy, event.confidence))
-                if action in self.custom_actions():
-                    turn.notes.append(self.describe(action, turn.entities))
-            elif isinstance(event, BotUttered):
-                turn.replies.append(reply_from(event, action))
+        add_events(turn, events, self.custom_actions(), self.describe)
 
     def custom_actions(self) -> list[str]:
         from rasa.shared.core.constants import DEFAULT_ACTION_NAMES
@@ -165,6 +147,40 @@ class Assistant:
         ]
         lines += [f'  passage: "{passage}"' for passage in passages]
         return "\n".join(lines)
+
+
+def turn_from_parse(message: str, parse: dict[str, Any]) -> Turn:
+    """A turn's understanding part, from Rasa's parse of the message."""
+    return Turn(
+        message=message,
+        intent=parse.get("intent") or {},
+        runner_ups=(parse.get("intent_ranking") or [])[1 : RUNNER_UPS + 1],
+        entities=parse.get("entities") or [],
+        red_flag=parse.get("red_flag"),
+    )
+
+
+def add_events(
+    turn: Turn,
+    events: list[Any],
+    custom_actions: Collection[str] = (),
+    describe: Callable[[str, list[dict[str, Any]]], str] | None = None,
+) -> None:
+    """Add the actions and replies of a turn's events (those after its user message)."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    action = ""
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            action = event.action_name or ""
+            if action in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
+                continue
+            turn.actions.append(ActionStep(action, event.policy, event.confidence))
+            if describe is not None and action in custom_actions:
+                turn.notes.append(describe(action, turn.entities))
+        elif isinstance(event, BotUttered):
+            turn.replies.append(reply_from(event, action))
 
 
 def user_slots(slots: dict[str, Any]) -> dict[str, Any]:
