@@ -24,6 +24,7 @@ from typing import Any
 
 from actions.site_symptoms import canonical_site, covered_sites
 from bot.paths import MODEL
+from bot.staff.sourced import Sourced
 
 # Rasa is imported inside the functions that use it: the import takes seconds, and
 # `python -m bot --help` should not wait for it.
@@ -48,17 +49,6 @@ class ActionStep:
     confidence: float | None
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One message the assistant sent, and where its words come from."""
-
-    action: str
-    text: str
-    buttons: list[dict[str, Any]]
-    passages: list[str]
-    not_from_article: str | None
-
-
 @dataclass
 class Turn:
     """Everything the assistant did with one message."""
@@ -69,7 +59,7 @@ class Turn:
     entities: list[dict[str, Any]]
     red_flag: dict[str, Any] | None
     actions: list[ActionStep] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Sourced] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -190,17 +180,12 @@ def user_slots(slots: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in slots.items() if name not in DEFAULT_SLOT_NAMES}
 
 
-def reply_from(event: Any, action: str) -> Reply:
+def reply_from(event: Any, action: str) -> Sourced:
     """A bot message and its provenance, from the response's ``metadata``."""
     metadata = event.metadata or {}
-    provenance = metadata.get("metadata") or {}
-    return Reply(
-        action=metadata.get("utter_action") or action,
-        text=event.text or "",
-        buttons=(event.data or {}).get("buttons") or [],
-        passages=list(provenance.get("passages") or []),
-        not_from_article=provenance.get("not_from_article"),
-    )
+    source = metadata.get("utter_action") or action
+    buttons = (event.data or {}).get("buttons")
+    return Sourced.of(source, event.text or "", buttons, metadata.get("metadata"))
 
 
 def site_passages(entities: list[dict[str, Any]]) -> list[str]:
@@ -246,8 +231,8 @@ def format_turn(number: int, turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def format_reply(index: int, reply: Reply) -> list[str]:
-    lines = [f"  Reply {index} ({reply.action}):"]
+def format_reply(index: int, reply: Sourced) -> list[str]:
+    lines = [f"  Reply {index} ({reply.source}):"]
     lines += [f"    | {line}" for line in reply.text.splitlines()]
     for button in reply.buttons:
         lines.append(f"    [{button.get('title')}] -> {button.get('payload')}")

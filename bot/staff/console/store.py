@@ -82,7 +82,7 @@ class StoredTurn:
         if self.is_rating:
             return []
         actions = {step.name for step in self.turn.actions}
-        actions |= {reply.action for reply in self.turn.replies}
+        actions |= {reply.source for reply in self.turn.replies}
         kinds = []
         if self.rating == "no":
             kinds.append("rated_no")

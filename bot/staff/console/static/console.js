@@ -58,7 +58,7 @@
 
   function replyBlock(reply) {
     var block = element("div", { "class": "reply" });
-    block.append(element("p", { "class": "reply-action" }, "Reply (" + reply.action + ")"));
+    block.append(element("p", { "class": "reply-action" }, "Reply (" + reply.source + ")"));
     block.append(element("blockquote", {}, reply.text));
     if (reply.buttons && reply.buttons.length) {
       block.append(element("p", {}, "Buttons: " + reply.buttons.map(function (b) {
@@ -288,7 +288,6 @@
             " (a custom action: try it on the Try page)."));
         }
         entry.answers.forEach(function (answer) {
-          answer.action = answer.name;
           section.append(replyBlock(answer));
         });
         list.append(section);
