@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 VENV_STAMP := $(VENV)/.installed
 SPACY_STAMP := build/spacy/.built
+NODE_STAMP := node_modules/.installed
 MODEL := models/mbc.tar.gz
 LOG_DIR := var/log
 
@@ -27,7 +28,7 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 	$(wildcard bot/nlu/*.py bot/nlu/*.yml bot/policies/*.py)
 
 .PHONY: help python-check setup venv spacy train run cluster serving-packages shell validate lint format unit pytest test-stories test lock clean browser \
-	retention eval bench ask review
+	retention eval bench profile ask review node
 
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
@@ -36,8 +37,9 @@ help:
 	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
 	@echo "make lock    recompile requirements.lock from requirements.in"
 	@echo "make retention DAYS=30  delete conversations whose last message is over 30 days old"
-	@echo "make eval    answer quality on the held-out set (reports/eval.md)"
-	@echo "make bench   speed and cost against the targets, vs Rasa's default (reports/bench.md)"
+	@echo "make eval    answer quality on the held-out sets (reports/eval.md)"
+	@echo "make bench   speed and cost in conversations of 25 and 60 messages (reports/bench.md)"
+	@echo "make profile where a message's time goes, early and late in a conversation"
 	@echo "make ask Q=\"where does it spread?\"  what the assistant answers, and why (staff)"
 	@echo "make review  every answer with its sources, for clinical sign-off (reports/review.md)"
 
@@ -62,7 +64,7 @@ $(VENV_STAMP): requirements.lock | python-check
 
 spacy: $(SPACY_STAMP)
 
-$(SPACY_STAMP): $(VENV_STAMP) bot/nlu/pipeline.py article/sites.yml
+$(SPACY_STAMP): $(VENV_STAMP) bot/nlu/pipeline.py bot/nlu/vectors.py article/sites.yml
 	@$(PY) -m bot.nlu.pipeline
 	@touch $@
 
@@ -116,7 +118,7 @@ format: venv
 unit: setup
 	@$(VENV)/bin/pytest -q -m "not e2e and not browser and not slow"
 
-pytest: setup serving-packages train
+pytest: setup serving-packages train node
 	@$(VENV)/bin/pytest -q
 
 test-stories: setup train
@@ -131,7 +133,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
 
-test: setup browser serving-packages lint validate train pytest test-stories
+# axe-core for the browser tests' accessibility check: the versions pinned in package-lock.json.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else echo "The browser tests need npm: sudo apt-get install npm" >&2; exit 1; fi; }
+	@mkdir -p $(LOG_DIR)
+	@npm ci --no-audit --no-fund > $(LOG_DIR)/npm.log 2>&1 || { tail -20 $(LOG_DIR)/npm.log; exit 1; }
+	@touch $@
+
+test: setup browser node serving-packages lint validate train pytest test-stories
 
 lock: venv
 	@$(PY) -m pip install --quiet uv
@@ -144,15 +157,21 @@ retention: venv
 	@if [ -z "$(DAYS)" ]; then echo "Usage: make retention DAYS=30" >&2; exit 2; fi
 	@$(PY) -m bot retention --days "$(DAYS)"
 
-# Answer quality on tests/nlu/heldout.yml: NLU figures, right answers end to end, a TF-IDF
-# baseline (bot/evaluation/eval.py). Exits 1 if an emergency or self-harm message is missed.
+# Answer quality on the two held-out sets, side by side, through the REST channel, with a
+# TF-IDF baseline (docs/evaluation.md). Exits 1 if an emergency or self-harm message is missed.
 eval: setup train
-	@$(PY) -m bot.evaluation.eval
+	@$(PY) -m bot eval
 
-# Speed and cost: trains config.yml and configs/default.yml, serves each on loopback, measures
-# latency, throughput, memory, cold start and training time (bot/evaluation/bench.py; ~8 min).
+# Speed and cost in conversations of 25 and 60 messages, 1 Sanic worker and all cores
+# (docs/evaluation.md; a few minutes). BENCH_URL=... measures a running server instead;
+# CLUSTER_URL=... adds a `make cluster` load balancer; BENCH_ARGS passes more options.
 bench: setup train
-	@$(PY) -m bot.evaluation.bench
+	@$(PY) -m bot bench $(if $(BENCH_URL),--url $(BENCH_URL)) \
+	  $(if $(CLUSTER_URL),--cluster-url $(CLUSTER_URL)) $(BENCH_ARGS)
+
+# Where a message's time goes, turns 1-5 against 56-60 (reports/profile.md).
+profile: setup train
+	@$(PY) -m bot profile
 
 # Support staff: what the assistant does with one message, and why; the model runs in this
 # process, no servers (bot/staff/ask.py). Q is read from the environment so quotes survive.

@@ -17,6 +17,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.settings",
     "bot.staff.ask",
     "bot.staff.review",
+    "bot.evaluation.eval",
+    "bot.evaluation.bench",
+    "bot.evaluation.profile",
 )
 
 

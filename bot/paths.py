@@ -27,6 +27,8 @@ RULES = DATA_DIR / "rules.yml"
 STORIES = DATA_DIR / "stories.yml"
 MODEL = PROJECT_ROOT / "models" / "mbc.tar.gz"
 SPACY_PIPELINE = PROJECT_ROOT / "build" / "spacy" / "mbc"
+# Wheels downloaded for their data only (GloVe vectors: bot/nlu/vectors.py).
+WHEELS_DIR = PROJECT_ROOT / "build" / "wheels"
 
 # Tests and their data.
 TESTS_DIR = PROJECT_ROOT / "tests"

@@ -27,6 +27,7 @@ from bot.article import load_yaml
 from bot.serving.processes import Server
 from bot.serving.stores import redis_dir, redis_server
 from bot.settings import LOOPBACK, Settings
+from bot.staff.console.token import staff_token, token_source
 
 START_TIMEOUT_S = 180.0
 # Channels that are off unless an environment variable is set: variable -> their credentials.
@@ -103,6 +104,11 @@ def web_command(settings: Settings) -> list[str]:
     ]
 
 
+def console_command(settings: Settings) -> list[str]:
+    """The staff console (bot/staff/console); it reads its settings from the environment."""
+    return [sys.executable, "-m", "bot.staff.console"]
+
+
 def write_credentials(settings: Settings) -> Path:
     """Write credentials.yml plus the file of each optional channel whose variable is set.
 
@@ -147,10 +153,16 @@ class Servers:
         self.actions = actions_server(self.settings)
         self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
         self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
+        self.console = Server(
+            "console",
+            console_command(self.settings),
+            f"{self.settings.staff_url}/health",
+            env={"STAFF_TOKEN": staff_token(self.settings)},
+        )
 
     @property
     def stages(self) -> list[list[Server]]:
-        return [[self.redis], [self.actions, self.rasa, self.web]]
+        return [[self.redis], [self.actions, self.rasa, self.web, self.console]]
 
     @property
     def all(self) -> list[Server]:
@@ -198,6 +210,9 @@ class Servers:
             f'    curl -s {rasa_url}/webhooks/rest/webhook -H "Content-Type: '
             f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
             f"  Chat widget demo page: http://localhost:{self.settings.web_port}/\n"
+            f"  Staff console: http://localhost:{self.settings.staff_port}/ (token "
+            f"{token_source(self.settings)}); signed in at once with\n"
+            f"    http://localhost:{self.settings.staff_port}/#token={staff_token(self.settings)}\n"
             + "".join(f"  {line}\n" for line in self.layout())
             + f"  Logs: {self.settings.log_dir}\nPress Ctrl-C to stop."
         )

@@ -61,6 +61,12 @@ class Settings:
         "MAX_MESSAGE_CHARS", 2000, "longest message Rasa reads; longer ones get a polite reply"
     )
     log_dir: Path = setting("LOG_DIR", paths.LOG_DIR, "the servers' log files")
+    # --- The staff console (bot/staff/console, docs/staff.md) ---------------------------------
+    staff_host: str = setting("STAFF_HOST", LOOPBACK, "interface of the staff console")
+    staff_port: int = setting("STAFF_PORT", 8081, "port of the staff console")
+    staff_token: str = setting(
+        "STAFF_TOKEN", "", "the console's token; default: made at first start, var/staff-token"
+    )
     # Serving at scale (bot/serving, docs/deployment.md).
     sanic_workers: int = setting(
         "SANIC_WORKERS", os.cpu_count() or 1, "Rasa server processes of make run; default: cores"
@@ -103,6 +109,7 @@ class Settings:
             "rasa_port": free_port(),
             "actions_port": free_port(),
             "web_port": free_port(),
+            "staff_port": free_port(),
             "redis_port": free_port(),
             "postgres_port": free_port(),
             "tracker_db": state_dir / "tracker.db",
@@ -139,6 +146,15 @@ class Settings:
         return f"http://{LOOPBACK}:{self.actions_port}"
 
     @property
+    def staff_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.staff_port}"
+
+    @property
+    def staff_token_file(self) -> Path:
+        """Where the console keeps the token it made when ``STAFF_TOKEN`` is not set."""
+        return self.tracker_db.parent / "staff-token"
+
+    @property
     def credentials_file(self) -> Path:
         """The credentials Rasa runs with, written by ``bot.serve`` at start."""
         return self.tracker_db.parent / "credentials.yml"
@@ -151,7 +167,8 @@ class Settings:
         own = {
             spec.metadata["variable"]: str(getattr(self, spec.name))
             for spec in variables()
-            if spec.name != "api_token"  # passed on the command line, never inherited
+            # Secrets go only to the process that needs them, never inherited.
+            if spec.name not in SECRETS
         }
         return {
             **inherited,
@@ -162,6 +179,10 @@ class Settings:
             "SANIC_FALLBACK_ERROR_FORMAT": "json",
             **self.extra_env,
         }
+
+
+# The API token is passed on Rasa's command line; the staff token only to the console.
+SECRETS = {"api_token", "staff_token"}
 
 
 def variables() -> list[dataclasses.Field[Any]]:
@@ -190,6 +211,6 @@ def run(arguments: argparse.Namespace) -> int:
         if isinstance(default, Path):
             default = default.relative_to(paths.PROJECT_ROOT)
         value = getattr(current, spec.name)
-        shown = "(set)" if spec.name == "api_token" and value else value
+        shown = "(set)" if spec.name in SECRETS and value else value
         print(f"| `{spec.metadata['variable']}` | {shown} | {default} | {spec.metadata['help']} |")
     return 0

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from bot import paths
 from bot.serve import Servers
@@ -13,6 +14,14 @@ from bot.settings import Settings
 from tests.helpers import Reply, send
 
 Chat = Callable[[str, str], Reply]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 StartServers = Callable[..., Servers]
 
 
@@ -58,3 +67,12 @@ def start_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSer
 def chat(servers: Servers) -> Chat:
     """``chat(sender, message)``: the bot's messages for one user message."""
     return lambda sender, message: send(servers, sender, message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (the widget's and console's tests)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

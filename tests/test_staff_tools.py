@@ -141,7 +141,7 @@ def test_ask_runs_the_site_action_in_process(assistant: Assistant) -> None:
     answer = turn.replies[0]
     assert all(symptom in answer.text for symptom in liver_symptoms())
     assert all(is_verbatim(passage) for passage in answer.passages)
-    assert turn.replies[-1].action == "utter_care_team"
+    assert turn.replies[-1].source == "utter_care_team"
     assert turn.slots["site"] == "liver"
 
 

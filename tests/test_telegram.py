@@ -25,7 +25,7 @@ from bot.article import sites
 from bot.channels.telegram import DEFAULT_API_URL, SECRET_HEADER, TelegramInput, TelegramOutput
 from bot.serve import Servers, running, write_credentials
 from bot.settings import Settings, free_port
-from tests.helpers import Reply, send
+from tests.helpers import Reply, send, stored_events
 
 TOKEN = "123456:TEST-fake-token"
 BOT_NAME = "mbc_test_bot"
@@ -183,6 +183,11 @@ def as_telegram_texts(reply: Reply) -> list[str]:
     return texts
 
 
+def keyboard_of(message: dict[str, str]) -> list[tuple[str, str]]:
+    rows = json.loads(message["reply_markup"])["inline_keyboard"]
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
 @pytest.mark.e2e
 def test_the_webhook_is_registered_with_the_secret(
     bot_api: FakeBotApi, telegram_servers: Servers
@@ -199,12 +204,12 @@ def test_a_question_gets_the_answer_with_buttons(
     response = post_update(telegram_servers, text_update(sender, "where does it spread?"))
     assert response.status_code == 200
 
-    sent = bot_api.sent_to(sender["id"])
+    *sent, question = bot_api.sent_to(sender["id"])
     rest_reply = send(telegram_servers, f"rest-{sender['id']}", "where does it spread?")
     assert [message["text"] for message in sent] == as_telegram_texts(rest_reply)
+    assert question["text"] == "Was this helpful?"
     assert all(site in sent[0]["text"].lower() for site in ("lung", "liver", "bones", "brain"))
-    keyboard = json.loads(sent[0]["reply_markup"])["inline_keyboard"]
-    assert [(b["text"], b["callback_data"]) for row in keyboard for b in row] == [
+    assert keyboard_of(sent[0]) == [
         (button["title"], button["payload"]) for button in rest_reply[0]["buttons"]
     ]
 
@@ -278,3 +283,37 @@ def test_the_output_channel_calls_the_configured_api_server() -> None:
     assert output.server.api_url(TOKEN, "sendMessage") == (
         f"http://127.0.0.1:9/bot{TOKEN}/sendMessage"
     )
+
+
+@pytest.mark.e2e
+def test_an_answer_asks_for_a_rating_and_no_is_thanked_without_asking_again(
+    bot_api: FakeBotApi, telegram_servers: Servers
+) -> None:
+    sender = user()
+    post_update(telegram_servers, text_update(sender, "how is it treated?"))
+    question = bot_api.sent_to(sender["id"])[-1]
+    assert question["text"] == "Was this helpful?"
+    assert keyboard_of(question) == [
+        ("Yes", '/rate_answer{"helpful": "yes"}'),
+        ("No", '/rate_answer{"helpful": "no"}'),
+    ]
+    before = len(bot_api.sent_to(sender["id"]))
+    post_update(telegram_servers, button_update(sender, '/rate_answer{"helpful": "no"}'))
+    after = bot_api.sent_to(sender["id"])[before:]
+    assert [message["text"] for message in after] == [
+        "Thank you for telling us. Our team reads these ratings to improve the answers."
+    ]
+    stored = stored_events(telegram_servers, str(sender["id"]), ("user",))
+    assert stored[-1][1]["parse_data"]["intent"]["name"] == "rate_answer"
+    assert stored[-1][1]["parse_data"]["entities"][0]["value"] == "no"
+
+
+@pytest.mark.e2e
+def test_emergency_guidance_is_not_followed_by_the_rating_question(
+    bot_api: FakeBotApi, telegram_servers: Servers
+) -> None:
+    sender = user()
+    post_update(telegram_servers, text_update(sender, "my wife is having a seizure right now"))
+    texts = [message["text"] for message in bot_api.sent_to(sender["id"])]
+    assert texts and "911" in " ".join(texts)
+    assert "Was this helpful?" not in texts

@@ -1,5 +1,8 @@
 """The chat widget in a real browser (headless Chromium), on the demo page, against the real
-Rasa and action servers: keyboard only, buttons, a reload, and markup shown as text."""
+Rasa and action servers: keyboard only, buttons, a reload, markup shown as text, the "Was this
+helpful?" question (never after emergency guidance), and axe-core's accessibility check.
+
+A rating "No" followed into the staff console's Review: tests/test_console_browser.py."""
 
 from __future__ import annotations
 
@@ -8,35 +11,21 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from bot import PROJECT_ROOT
 from bot.article import sites
 from bot.serve import Servers
 from bot.settings import Settings
 from bot.web.server import WEB_DIR, render_demo_page
+from tests.axe import serious_violations
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 SCREENSHOT = PROJECT_ROOT / "test-output" / "widget.png"
 REPLY_TIMEOUT_MS = 30_000
 NOTICE = "Not medical advice. In an emergency call 911."
 MARKUP = "<img src=x onerror=alert(1)>"
-WIDGET_BUDGET_KB = 16
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+WIDGET_BUDGET_KB = 20
+COMMENT_LABEL = "Would you like to tell us what was missing? (optional)"
 
 
 @pytest.fixture
@@ -54,6 +43,20 @@ def page(browser: Browser, servers: Servers, dialogs: list[str]) -> Iterator[Pag
     opened.goto(f"{servers.settings.web_url}/")
     yield opened
     context.close()
+
+
+@pytest.fixture
+def axe_page(browser: Browser, servers: Servers) -> Iterator[Page]:
+    """The demo page in a context that lets axe-core's script in past the page's CSP."""
+    context = browser.new_context(bypass_csp=True)
+    opened = context.new_page()
+    opened.goto(f"{servers.settings.web_url}/")
+    yield opened
+    context.close()
+
+
+def feedback_question(page: Page) -> Locator:
+    return page.get_by_role("group", name="Was this helpful?")
 
 
 def focused_text(page: Page) -> str:
@@ -207,3 +210,42 @@ def test_the_web_server_serves_the_widget_but_not_its_source(servers: Servers) -
     assert status("/widget.css") == 200
     assert status("/server.py") == 404
     assert status("/__pycache__/") == 404
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_an_answer_is_followed_by_the_question_but_emergency_guidance_is_not(page: Page) -> None:
+    open_by_keyboard(page)
+    ask(page, "how is it treated?")
+    expect(feedback_question(page).get_by_role("button")).to_have_text(["Yes", "No"])
+    expect(page.get_by_role("log").get_by_text("Was this helpful?", exact=True)).to_be_visible()
+
+    answer = ask(page, "my mother is having a seizure right now")
+    assert "911" in answer
+    page.wait_for_timeout(500)
+    expect(feedback_question(page)).to_have_count(0)
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_yes_by_keyboard_gets_thanks_and_no_second_question(page: Page) -> None:
+    open_by_keyboard(page)
+    ask(page, "what is metastatic breast cancer?")
+    before = bot_messages(page).count()
+    press_until_focused(page, "Shift+Tab", "Yes")
+    page.keyboard.press("Enter")
+    assert "thank you" in wait_for_reply(page, before).lower()
+    expect(page.locator(".mbc-chat-user .mbc-chat-text").last).to_have_text("Yes")
+    expect(feedback_question(page)).to_have_count(0)
+    expect(page.get_by_label(COMMENT_LABEL)).to_be_hidden()
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_the_demo_page_has_no_serious_accessibility_violations(axe_page: Page) -> None:
+    assert serious_violations(axe_page) == []
+    open_by_keyboard(axe_page)
+    ask(axe_page, "where does breast cancer spread?")
+    feedback_question(axe_page).get_by_role("button", name="No").click()
+    expect(axe_page.get_by_label(COMMENT_LABEL)).to_be_focused()
+    assert serious_violations(axe_page) == []

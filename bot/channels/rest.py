@@ -13,11 +13,16 @@ unchanged. What this class adds, checked in a request middleware of the channel'
 - If handling a message fails, the person gets an apology instead of an empty reply, and the
   log names the sender and the error but never the message text. A client that hangs up does
   not cut the turn short: it completes and is stored.
+- Patient feedback (docs/staff.md): a reply whose response says ``ask_feedback: false`` in its
+  metadata (the safety messages) carries ``"ask_feedback": false``, so the widget does not ask
+  "Was this helpful?" after it. A rating's comment that holds a red flag is passed to Rasa as
+  the person's own message, so the emergency or crisis answer comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -26,12 +31,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_TYPE, TEXT
+from rasa.shared.nlu.training_data.message import Message
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.feedback import ASK_FEEDBACK, COMMENT_ENTITY, RATING_INTENT, asks_feedback
+from bot.nlu.red_flags import RedFlagMatcher, load_patterns
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -146,10 +156,62 @@ async def run_turn(on_new_message: MessageHandler, message: UserMessage) -> None
         await message.output_channel.send_text_message(message.sender_id, FAILURE_REPLY)
 
 
+class FeedbackMarkingOutput(CollectingOutputChannel):
+    """Passes replies on to the REST channel's own collector, marking those not to be rated.
+
+    The collector is Rasa's list (a plain request) or its queue (``?stream=true``).
+    """
+
+    def __init__(self, collector: CollectingOutputChannel) -> None:
+        super().__init__()
+        self.collector = collector
+        self.messages = collector.messages
+        self.asks = True
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.asks = asks_feedback(message.get("metadata"))
+        await super().send_response(recipient_id, message)
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        if not self.asks:
+            message[ASK_FEEDBACK] = False
+        await self.collector._persist_message(message)
+
+
+def rating_comment(message: str) -> str | None:
+    """The comment of a ``/rate_answer{...}`` message, if it has one."""
+    if not message.startswith(f"/{RATING_INTENT}"):
+        return None
+    unpacked = YAMLStoryReader.unpack_regex_message(Message({TEXT: message}))
+    for entity in unpacked.get(ENTITIES) or []:
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) == COMMENT_ENTITY:
+            return str(entity.get("value") or "")
+    return None
+
+
+@functools.cache
+def red_flag_matcher() -> RedFlagMatcher:
+    return RedFlagMatcher(load_patterns())
+
+
+def unless_comment_is_a_red_flag(message: str) -> str:
+    """``message``, or a rating's comment on its own if the comment holds a red flag.
+
+    Rasa takes the intent of a ``/intent{...}`` message as given, so without this a crisis
+    written into the comment box would only be thanked for.
+    """
+    comment = rating_comment(message)
+    if comment and red_flag_matcher().find_in_text(comment):
+        return comment
+    return message
+
+
 def guarded(on_new_message: MessageHandler) -> MessageHandler:
     """``on_new_message`` that never raises, and that finishes even if the client hangs up."""
 
     async def handle(message: UserMessage) -> None:
+        if isinstance(message.output_channel, CollectingOutputChannel):
+            message.output_channel = FeedbackMarkingOutput(message.output_channel)
         try:
             await asyncio.shield(run_turn(on_new_message, message))
         except asyncio.CancelledError:
@@ -187,7 +249,8 @@ class RestInput(RasaRestInput):
             return reply(incoming.sender, TOO_LONG_REPLY.format(limit=self.max_message_chars))
         # Rasa's handler reads request.json; this spares it parsing the body a second time.
         request.parsed_json = data  # type: ignore[assignment]
-        request.ctx.incoming = incoming
+        message = unless_comment_is_a_red_flag(incoming.message)
+        request.ctx.incoming = Incoming(incoming.sender, message)
         return None
 
     async def _extract_sender(self, req: Request) -> str | None:

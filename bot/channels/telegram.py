@@ -7,6 +7,11 @@
   ``X-Telegram-Bot-Api-Secret-Token`` header of every update, and any other POST to the webhook
   gets ``403``. Without it, whoever finds the webhook URL can post made-up updates.
 
+After each answer it asks "Was this helpful?" with inline Yes/No buttons (the domain's
+``utter_ask_rating``, ``bot.feedback``), except after a reply whose response says
+``ask_feedback: false`` (emergency and crisis guidance, the thanks for a rating). A button
+press comes back as the ``/rate_answer{...}`` message, stored like the widget's ratings.
+
 Everything else (reading updates, buttons as inline keyboards, sending replies) is Rasa's
 ``rasa.core.channels.telegram`` code. ``credentials.telegram.yml`` switches the channel on
 (README, "Channels"); its key is this class's path, its URL stays /webhooks/telegram/webhook.
@@ -22,7 +27,7 @@ from typing import Any
 
 from aiogram.bot.api import TelegramAPIServer
 from aiogram.utils.exceptions import TelegramAPIError
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput as RasaTelegramInput
 from rasa.core.channels.telegram import TelegramOutput as RasaTelegramOutput
 from rasa.shared.exceptions import RasaException
@@ -30,8 +35,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.feedback import asks_feedback, rating_question
+
 DEFAULT_API_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 
 
 class TelegramOutput(RasaTelegramOutput):
@@ -54,6 +62,42 @@ class TelegramOutput(RasaTelegramOutput):
         if self.secret_token:
             payload["secret_token"] = self.secret_token
         return bool(await self.request("setWebhook", payload))
+
+
+class RatingTurnOutput(OutputChannel):
+    """Passes one turn's replies on to the Telegram channel, noting whether to ask for a rating."""
+
+    def __init__(self, channel: OutputChannel) -> None:
+        self.channel = channel
+        self.answered = False
+        self.rating_allowed = True
+
+    @classmethod
+    def name(cls) -> str:
+        # Rasa picks channel-specific response variations by this name.
+        return RasaTelegramOutput.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.answered = self.answered or bool(message.get("text"))
+        self.rating_allowed = self.rating_allowed and asks_feedback(message.get("metadata"))
+        await self.channel.send_response(recipient_id, message)
+
+    async def ask_for_rating(self, recipient_id: str) -> None:
+        if self.answered and self.rating_allowed:
+            question, buttons = rating_question()
+            await self.channel.send_text_with_buttons(recipient_id, question, buttons)
+
+
+def with_rating_question(on_new_message: MessageHandler) -> MessageHandler:
+    """``on_new_message`` that ends each answered turn with "Was this helpful?"."""
+
+    async def handle(message: UserMessage) -> None:
+        turn = RatingTurnOutput(message.output_channel)
+        message.output_channel = turn
+        await on_new_message(message)
+        await turn.ask_for_rating(message.sender_id)
+
+    return handle
 
 
 class TelegramInput(RasaTelegramInput):
@@ -89,9 +133,9 @@ class TelegramInput(RasaTelegramInput):
             secret_token=setting(credentials, "secret_token", "TELEGRAM_SECRET_TOKEN"),
         )
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's Telegram routes, behind the secret-token check."""
-        webhook = super().blueprint(on_new_message)
+    def blueprint(self, on_new_message: MessageHandler) -> Blueprint:
+        """Rasa's Telegram routes, behind the secret-token check, asking for ratings."""
+        webhook = super().blueprint(with_rating_question(on_new_message))
         # The decorator form: Sanic 21.12's Blueprint.middleware(handler, "request") silently
         # drops a bound method.
         webhook.middleware("request")(self.check_secret_token)

@@ -1,12 +1,10 @@
-"""Measured answer quality (``make eval``) and speed and cost (``make bench``).
+"""Measured answer quality and cost: ``python -m bot eval|bench|profile`` (docs/evaluation.md).
 
-- ``bot.evaluation.eval``: NLU figures from ``rasa test nlu`` on the held-out set, the right-answer
-  rate end to end through the REST channel, and a TF-IDF baseline; writes ``reports/eval.*``.
-- ``bot.evaluation.bench``: cold start, REST latency and throughput under load, peak memory and
-  training time, for the project's config and Rasa's default side by side; writes
-  ``reports/bench.*``.
+- ``eval`` (``eval_report``): both held-out sets through the REST channel, per style, judged by
+  ``answers`` from the turns ``live`` reads back, scored by ``metrics``, next to ``baseline``.
+- ``bench`` (``bench_report``): ``workload`` conversations sent by ``load``, with the CPU and
+  memory of the servers from ``processes``.
+- ``profile``: where a message's time goes, in-process.
 
-The other modules are their parts: ``examples`` (NLU YAML files), ``answers`` (is a reply the
-right answer?), ``metrics`` (classification figures), ``baseline`` (scikit-learn), ``live``
-(servers and REST clients), ``load`` (concurrent clients) and ``markdown`` (report tables).
+``examples`` reads the NLU files, ``model_info`` describes a model, ``markdown`` draws tables.
 """

@@ -1,47 +1,65 @@
-"""Is a reply the right answer? Judged by what the bot said, not by the intent it predicted.
+"""Was a turn the right answer? Judged by what the assistant did, not by the intent it parsed.
 
-The expected answer for a held-out message labelled ``intent`` is, in the first message of the
-reply:
+For a message labelled ``intent``, the right answer is:
 
-- ``utter_<intent>`` from ``domain.yml`` (any of its variations, with any slot values);
-- for ``out_of_scope``: ``utter_out_of_scope`` or ``utter_default`` (both decline honestly);
-- for ``emergency``: any text that contains the emergency number (the slot's initial value);
-- for ``site_symptoms``: the site-symptoms action's reply, naming each site the message names
-  (by the site words of ``article/sites.yml``) and no other; ``utter_site_not_covered`` for a
-  place the article does not cover; ``utter_ask_site`` when the message names no site.
+- ``emergency``, ``self_harm``: an alarm (``utter_emergency`` or ``utter_self_harm``, which
+  both give the emergency number, or a variant named ``utter_emergency_...``) first;
+- ``out_of_scope``: an honest decline, ``utter_out_of_scope`` or ``utter_default``, first;
+- ``site_symptoms``: the site action's symptoms for each site the message names (its entity
+  annotation, or the site words of ``article/sites.yml``) and no other;
+  ``utter_site_not_covered`` for a place the article does not cover; ``utter_ask_site`` when
+  no site is named;
+- any other intent: ``utter_<intent>`` first, or its custom action ``action_<intent>`` ran.
+
+A false alarm is an alarm in the reply to a message with any other label.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-import yaml
-
-from bot import PROJECT_ROOT
 from bot.article import sites
+from bot.evaluation.examples import Example
+from bot.evaluation.live import Turn
 
-DOMAIN_PATH = PROJECT_ROOT / "domain.yml"
+SAFETY_INTENTS = ("emergency", "self_harm")
+OUT_OF_SCOPE = "out_of_scope"
+ALARMS = ("utter_emergency", "utter_self_harm")
+DECLINES = ("utter_out_of_scope", "utter_default")
+SITE_ACTION = "action_site_symptoms"
 NOT_COVERED = "not_covered"
-SLOT = re.compile(r"\\\{(\w+)\\\}")
-
-Reply = Sequence[Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a reply was the right answer, and which response the reply was."""
+def is_right(example: Example, turn: Turn) -> bool:
+    intent, first = example.intent, turn.first_response
+    if intent in SAFETY_INTENTS:
+        return is_alarm(first)
+    if intent == OUT_OF_SCOPE:
+        return first in DECLINES
+    if intent == "site_symptoms":
+        return is_right_site_answer(example, turn)
+    return first == f"utter_{intent}" or f"action_{intent}" in turn.actions
 
-    right: bool
-    answer: str
+
+def is_false_alarm(example: Example, turn: Turn) -> bool:
+    return example.intent not in SAFETY_INTENTS and any(map(is_alarm, turn.responses))
 
 
-def squeeze(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+def is_alarm(response: str) -> bool:
+    return response.startswith(ALARMS)
+
+
+def is_right_site_answer(example: Example, turn: Turn) -> bool:
+    asked = set(example.sites) | sites_named(example.text)
+    covered = asked - {NOT_COVERED}
+    if not asked:
+        return "utter_ask_site" in turn.responses
+    if not covered:
+        return "utter_site_not_covered" in turn.responses
+    # The action's own text names the sites; its domain responses (care team, not covered) do not.
+    said = " ".join(t for t, r in zip(turn.texts, turn.responses, strict=True) if not r)
+    return SITE_ACTION in turn.actions and sites_named_by_name(said) == covered
 
 
 def words_of(text: str) -> list[str]:
@@ -51,90 +69,19 @@ def words_of(text: str) -> list[str]:
 def contains_phrase(tokens: Sequence[str], phrase: str) -> bool:
     """True if the words of ``phrase`` occur in ``tokens`` one after another."""
     wanted = words_of(phrase)
-    width = len(wanted)
-    return any(list(tokens[start : start + width]) == wanted for start in range(len(tokens)))
-
-
-def response_pattern(template: str) -> re.Pattern[str]:
-    """A pattern that matches a response text with any value in its ``{slot}`` places."""
-    return re.compile(SLOT.sub(r".+?", re.escape(squeeze(template))))
-
-
-def first_text(reply: Reply) -> str:
-    return squeeze(str(reply[0].get("text") or "")) if reply else ""
-
-
-class Judge:
-    """Judges replies against the responses of a domain and the sites of the article."""
-
-    def __init__(self, domain_path: Path = DOMAIN_PATH) -> None:
-        with domain_path.open(encoding="utf-8") as handle:
-            self.domain: dict[str, Any] = yaml.safe_load(handle)
-
-    @cached_property
-    def responses(self) -> dict[str, list[re.Pattern[str]]]:
-        """Each response's name and a pattern for each of its variations' text."""
-        return {
-            name: [response_pattern(str(v["text"])) for v in variations if v.get("text")]
-            for name, variations in (self.domain.get("responses") or {}).items()
-        }
-
-    @cached_property
-    def emergency_number(self) -> str:
-        slot = (self.domain.get("slots") or {}).get("emergency_number") or {}
-        return str(slot.get("initial_value") or "911")
-
-    def response_name(self, text: str) -> str:
-        """The domain response ``text`` is, or ``"other"`` (e.g. a custom action's text)."""
-        for name, patterns in self.responses.items():
-            if any(pattern.fullmatch(text) for pattern in patterns):
-                return name
-        return "other" if text else "(no reply)"
-
-    def judge(self, intent: str, message: str, reply: Reply) -> Verdict:
-        """Whether ``reply`` is the right answer to ``message``, labelled ``intent``."""
-        text = first_text(reply)
-        answer = self.response_name(text)
-        if intent == "emergency":
-            return Verdict(self.emergency_number in text, answer)
-        if intent == "site_symptoms":
-            return Verdict(self.is_right_site_answer(message, reply, answer), answer)
-        if intent == "out_of_scope":
-            return Verdict(answer in ("utter_out_of_scope", "utter_default"), answer)
-        return Verdict(answer == f"utter_{intent}", answer)
-
-    def is_right_site_answer(self, message: str, reply: Reply, answer: str) -> bool:
-        asked = sites_named(message)
-        covered = asked - {NOT_COVERED}
-        if not asked:
-            return answer == "utter_ask_site"
-        if not covered:
-            return answer == "utter_site_not_covered"
-        if answer != "other":
-            return False
-        # Only the action's own text: the care-team suggestion and utter_site_not_covered
-        # (for a place the article does not cover, named in the same message) name no site.
-        texts = [squeeze(str(part.get("text") or "")) for part in reply]
-        said = " ".join(text for text in texts if self.response_name(text) == "other")
-        return sites_named_by_name(said) == covered
-
-
-def site_words() -> dict[str, list[str]]:
-    """The words that mean each site, and those of places the article does not cover."""
-    data = sites()
-    words = {site: list(entry["words"]) for site, entry in data["sites"].items()}
-    words[NOT_COVERED] = list(data["not_covered"]["words"])
-    return words
-
-
-def sites_named(message: str) -> set[str]:
-    """The sites (and ``not_covered``) a user's message names, by the words in sites.yml."""
-    tokens = words_of(message)
-    return {site for site, words in site_words().items() if any_phrase(tokens, words)}
+    return any(list(tokens[i : i + len(wanted)]) == wanted for i in range(len(tokens)))
 
 
 def any_phrase(tokens: Sequence[str], phrases: Iterable[str]) -> bool:
     return any(contains_phrase(tokens, phrase) for phrase in phrases)
+
+
+def sites_named(message: str) -> set[str]:
+    """The sites (and ``not_covered``) a user's message names, by the words in sites.yml."""
+    data, tokens = sites(), words_of(message)
+    words = {site: entry["words"] for site, entry in data["sites"].items()}
+    words[NOT_COVERED] = data["not_covered"]["words"]
+    return {site for site, phrases in words.items() if any_phrase(tokens, phrases)}
 
 
 def sites_named_by_name(text: str) -> set[str]:

@@ -1,103 +1,119 @@
-"""Read labelled messages from Rasa NLU YAML files (training data and the held-out set)."""
+"""The labelled messages: training data and the held-out sets, read with Rasa's own loader.
+
+A held-out set has one or more *styles* (one Rasa NLU file each) and may have follow-up
+conversations (``followups.yml``: ``conversations: [{id, turns: [{text, intent, site?}]}]``).
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
+from bot import paths
+from bot.article import load_yaml
 
-from bot import PROJECT_ROOT
-
-HELDOUT_PATH = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
-TRAINING_DIR = PROJECT_ROOT / "data"
-
-# `[liver](site)`, `[liver](site:liver)` and `[liver]{"entity": "site"}` all read as "liver".
-ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+FOLLOWUPS_FILE = "followups.yml"
 
 
 @dataclass(frozen=True)
 class Example:
-    """One user message and the intent it was labelled with."""
+    """One user message, the intent it was labelled with, and the sites it names."""
 
     text: str
     intent: str
+    sites: frozenset[str] = frozenset()
 
 
-def plain_text(annotated: str) -> str:
-    """The message as a user types it, without Rasa's entity markup."""
-    return ENTITY_MARKUP.sub(r"\1", annotated).strip()
+@dataclass(frozen=True)
+class Conversation:
+    """Messages sent one after another by one person; turn 2 on are follow-ups."""
+
+    id: str
+    turns: tuple[Example, ...]
 
 
-def example_texts(examples: Any) -> list[str]:
-    """The texts of one intent's ``examples``: a block of ``- `` lines, or a list of dicts."""
-    if isinstance(examples, str):
-        lines = (line.strip() for line in examples.splitlines())
-        return [plain_text(line[2:]) for line in lines if line.startswith("- ")]
-    if isinstance(examples, list):
-        return [plain_text(str(item["text"])) for item in examples if isinstance(item, dict)]
-    return []
+@dataclass
+class HeldOutSet:
+    """A held-out set: its messages by style, and its follow-up conversations."""
+
+    name: str
+    path: Path
+    styles: dict[str, list[Example]]
+    conversations: list[Conversation] = field(default_factory=list)
+
+    @property
+    def examples(self) -> list[Example]:
+        return [example for examples in self.styles.values() for example in examples]
 
 
-def read_examples(path: Path) -> list[Example]:
-    """Every labelled message in one Rasa NLU YAML file, in file order."""
-    with path.open(encoding="utf-8") as handle:
-        content = yaml.safe_load(handle) or {}
+def read_nlu(path: Path) -> list[Example]:
+    """Every labelled message of a Rasa NLU file, entity markup resolved."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
     return [
-        Example(text, str(block["intent"]))
-        for block in content.get("nlu") or []
-        if isinstance(block, dict) and "intent" in block
-        for text in example_texts(block.get("examples"))
-        if text
+        Example(
+            str(message.get("text")),
+            str(message.get("intent")),
+            frozenset(
+                str(entity["value"])
+                for entity in message.get("entities") or []
+                if entity.get("entity") == "site"
+            ),
+        )
+        for message in load_data(str(path)).intent_examples
     ]
 
 
-def training_examples(data_dir: Path = TRAINING_DIR) -> list[Example]:
-    """The NLU training examples of every YAML file in ``data/``."""
-    return [example for path in sorted(data_dir.glob("*.yml")) for example in read_examples(path)]
+def read_conversations(path: Path) -> list[Conversation]:
+    content = load_yaml(path) or {}
+    return [
+        Conversation(
+            str(conversation["id"]),
+            tuple(
+                Example(
+                    str(turn["text"]),
+                    str(turn["intent"]),
+                    frozenset([str(turn["site"])] if turn.get("site") else []),
+                )
+                for turn in conversation["turns"]
+            ),
+        )
+        for conversation in content.get("conversations") or []
+    ]
 
 
-def heldout_examples(path: Path = HELDOUT_PATH, limit: int | None = None) -> list[Example]:
-    """The held-out set, or ``limit`` messages of it taken in turn from each intent."""
-    examples = read_examples(path)
-    return examples if limit is None else spread_sample(examples, limit)
+def training_examples(data_dir: Path = paths.DATA_DIR) -> list[Example]:
+    """The examples of every NLU file in ``data/`` (Rasa tells them from stories and rules)."""
+    from rasa.shared.data import get_data_files, is_nlu_file
+
+    files = sorted(get_data_files([str(data_dir)], is_nlu_file))
+    return [example for file in files for example in read_nlu(Path(file))]
 
 
-def spread_sample(examples: Sequence[Example], limit: int) -> list[Example]:
-    """``limit`` examples, one intent after another, so a small sample covers many intents."""
+def heldout_set(name: str, path: Path, limit: int | None = None) -> HeldOutSet:
+    """One file (style ``all``), or a folder with one file per style and ``followups.yml``."""
+    if path.is_file():
+        return HeldOutSet(name, path, {"all": spread_sample(read_nlu(path), limit)})
+    styles = {
+        style.stem: spread_sample(read_nlu(style), limit)
+        for style in sorted(path.glob("*.yml"))
+        if style.name != FOLLOWUPS_FILE
+    }
+    followups = path / FOLLOWUPS_FILE
+    conversations = read_conversations(followups) if followups.exists() else []
+    return HeldOutSet(name, path, styles, conversations[:limit])
+
+
+def spread_sample(examples: Sequence[Example], limit: int | None) -> list[Example]:
+    """``limit`` examples taken in turn from each intent, so a small sample covers many."""
+    if limit is None:
+        return list(examples)
     by_intent: dict[str, list[Example]] = {}
     for example in examples:
         by_intent.setdefault(example.intent, []).append(example)
+    groups = list(by_intent.values())
     sample: list[Example] = []
-    for depth in range(max((len(group) for group in by_intent.values()), default=0)):
-        for group in by_intent.values():
-            if len(sample) < limit and depth < len(group):
-                sample.append(group[depth])
-    return sample
-
-
-def normalised(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
-
-
-def shared_texts(heldout: Iterable[Example], training: Iterable[Example]) -> list[str]:
-    """Held-out messages that also occur in the training data (ignoring case and punctuation)."""
-    seen = {normalised(example.text) for example in training}
-    return sorted({example.text for example in heldout if normalised(example.text) in seen})
-
-
-def write_nlu_file(examples: Iterable[Example], path: Path) -> None:
-    """Write ``examples`` as a Rasa NLU YAML file (for ``rasa test nlu`` on a sample)."""
-    by_intent: dict[str, list[str]] = {}
-    for example in examples:
-        by_intent.setdefault(example.intent, []).append(example.text)
-    blocks = [
-        {"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)}
-        for intent, texts in by_intent.items()
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        yaml.safe_dump({"version": "3.1", "nlu": blocks}, handle, sort_keys=False, width=1000)
+    for depth in range(max(map(len, groups), default=0)):
+        sample += [group[depth] for group in groups if depth < len(group)]
+    return sample[:limit]

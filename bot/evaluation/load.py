@@ -1,35 +1,51 @@
-"""Concurrent clients, each sending a fixed number of requests one after another.
+"""Concurrent people chatting over HTTP (asyncio and aiohttp).
 
-Each client is one asyncio task with its own connection and (for the REST channel) its own
-sender id: its messages are one conversation, and after ``conversation_length`` messages it
-starts a new one with a new sender id, as a patient's chat is short. (Rasa loads and saves the
-whole conversation for each message, so endless conversations would measure tracker size, not
-the assistant.) Loops are bounded: a level ends when every client has sent its share, and every
-request has a timeout.
+Each client holds one conversation at a time and sends its messages one after another, each
+after the previous reply, as a person in a chat does; clients run at once. Loops are bounded:
+a run ends when every conversation is done, and every request has a timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
+import json
 import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+import numpy
 
 REQUEST_TIMEOUT_S = 60.0
 
 
+@dataclass
+class Conversation:
+    """One person's messages, and what happened to each (in the same order)."""
+
+    sender: str
+    messages: Sequence[str]
+    latencies_s: list[float] = field(default_factory=list)
+    replies: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class LoadResult:
-    """Latencies (seconds) of one level of load, and how long the level took."""
+    """The conversations of one run, done, and how long the run took."""
 
+    conversations: list[Conversation]
     clients: int
-    latencies: list[float]
     wall_s: float
-    failures: int
+
+    @property
+    def latencies(self) -> list[float]:
+        return [latency for c in self.conversations for latency in c.latencies_s]
+
+    @property
+    def errors(self) -> list[str]:
+        return [error for c in self.conversations for error in c.errors]
 
     @property
     def throughput(self) -> float:
@@ -37,88 +53,69 @@ class LoadResult:
         return len(self.latencies) / self.wall_s if self.wall_s else 0.0
 
     def percentile_ms(self, percent: float) -> float:
-        return percentile(self.latencies, percent) * 1000
+        return percentile_ms(self.latencies, percent)
+
+    def median_ms_at(self, turns: range) -> float:
+        """The median latency of the turns numbered ``turns`` (from 1) of every conversation."""
+        chosen = [c.latencies_s[t - 1] for c in self.conversations for t in turns]
+        return percentile_ms(chosen, 50)
 
 
-def percentile(values: Sequence[float], percent: float) -> float:
-    """The nearest-rank percentile: the smallest value with ``percent`` % of values at or below."""
-    if not values:
-        return math.nan
-    ranked = sorted(values)
-    rank = max(1, math.ceil(percent / 100 * len(ranked)))
-    return ranked[rank - 1]
+def percentile_ms(latencies_s: Sequence[float], percent: float) -> float:
+    """The nearest-rank percentile (the smallest value with ``percent`` % at or below it)."""
+    if not latencies_s:
+        return float("nan")
+    return float(numpy.percentile(latencies_s, percent, method="inverted_cdf")) * 1000
 
 
-async def one_client(
-    session: aiohttp.ClientSession,
-    url: str,
-    messages: Sequence[str] | None,
-    requests: int,
-    conversation_length: int,
-) -> tuple[list[float], int]:
-    """Send ``messages`` to the REST channel, or GET ``url`` ``requests`` times if there are none.
-
-    Returns the latency of each answered request, and how many requests failed.
-    """
-    client = uuid.uuid4().hex[:10]
-    latencies: list[float] = []
-    failures = 0
-    for i in range(requests):
-        sender = f"bench-{client}-{i // conversation_length}"
+async def talk(session: aiohttp.ClientSession, url: str, conversation: Conversation) -> None:
+    """POST each message to the REST channel at ``url``, or GET ``url`` once per empty one."""
+    for message in conversation.messages:
         started = time.perf_counter()
         try:
-            if messages:
-                message = {"sender": sender, "message": messages[i % len(messages)]}
-                request = session.post(url, json=message)
-            else:
-                request = session.get(url)
+            request = (
+                session.post(url, json={"sender": conversation.sender, "message": message})
+                if message
+                else session.get(url)
+            )
             async with request as response:
-                await response.read()
+                body = await response.read()
                 response.raise_for_status()
-            latencies.append(time.perf_counter() - started)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            failures += 1
-    return latencies, failures
+            conversation.replies.append(json.loads(body) if message else None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            conversation.errors.append(f"{type(error).__name__}: {error}")
+            conversation.replies.append(None)
+        conversation.latencies_s.append(time.perf_counter() - started)
 
 
-async def run_level(
-    url: str,
-    plans: Sequence[Sequence[str] | None],
-    requests_per_client: int,
-    conversation_length: int = 10,
-) -> LoadResult:
-    """Run one client per plan at once; a plan lists the messages it sends (None: GET)."""
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-    connector = aiohttp.TCPConnector(limit=len(plans) or 1)
+async def _run(
+    url: str, conversations: list[Conversation], clients: int, timeout_s: float
+) -> float:
+    async def client(number: int) -> None:
+        for conversation in conversations[number::clients]:
+            await talk(session, url, conversation)
+
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         started = time.perf_counter()
-        results = await asyncio.gather(
-            *(
-                one_client(session, url, plan, requests_per_client, conversation_length)
-                for plan in plans
-            )
-        )
-        wall = time.perf_counter() - started
-    latencies = [latency for client_latencies, _ in results for latency in client_latencies]
-    return LoadResult(len(plans), latencies, wall, sum(failures for _, failures in results))
+        await asyncio.gather(*(client(number) for number in range(clients)))
+        return time.perf_counter() - started
 
 
-def client_plans(messages: Sequence[str], clients: int) -> list[list[str]]:
-    """The messages each client sends in turn: the same list, from a different offset."""
-    stride = max(1, len(messages) // clients)
-    return [
-        [*messages[client * stride :], *messages[: client * stride]] for client in range(clients)
-    ]
-
-
-def measure_rest(
-    url: str, messages: Sequence[str], clients: int, per_client: int, conversation_length: int
+def run_conversations(
+    url: str,
+    conversations: list[Conversation],
+    clients: int | None = None,
+    timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> LoadResult:
-    """``clients`` concurrent clients on the REST channel, ``per_client`` messages each."""
-    plans = client_plans(messages, clients)
-    return asyncio.run(run_level(url, plans, per_client, conversation_length))
+    """``clients`` people at once (one per conversation by default) talking to ``url``."""
+    clients = clients or len(conversations)
+    wall_s = asyncio.run(_run(url, conversations, clients, timeout_s))
+    return LoadResult(conversations, clients, wall_s)
 
 
-def measure_floor(url: str, clients: int, per_client: int) -> LoadResult:
-    """The same load as GET ``url``: what the HTTP server costs without NLU or dialogue."""
-    return asyncio.run(run_level(url, [None] * clients, per_client))
+def floor(url: str, clients: int, requests_each: int) -> LoadResult:
+    """The same clients on GET ``url``: what the HTTP server costs without NLU or dialogue."""
+    plans = [Conversation("", [""] * requests_each) for _ in range(clients)]
+    return run_conversations(url, plans)

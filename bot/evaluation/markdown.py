@@ -28,5 +28,6 @@ def number(value: float | None, digits: int = 0, unit: str = "") -> str:
     return f"{value:.{digits}f}{unit}"
 
 
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("met" if ok else "MISSED")
+def fraction(hits: int, of: int) -> str:
+    """``"12/13 (92.3 %)"``, or ``"n/a"`` when nothing was counted."""
+    return f"{hits}/{of} ({percent(hits / of)})" if of else "n/a"

@@ -1,123 +1,121 @@
-"""Classification figures from (expected intent, predicted intent) pairs.
+"""The figures of ``make eval``, from one :class:`Outcome` per message sent.
 
-``nlu_fallback`` is not a class of the held-out set: it is what the FallbackClassifier predicts
-when DIET is unsure, and the bot then asks to rephrase (``utter_default``). It counts as a wrong
-prediction everywhere except in the out-of-scope figures, where declining to answer is what an
-out-of-scope message should get: there, "out of scope" means out_of_scope or nlu_fallback.
+Every figure is a share, ``(hits, of)``, of the outcomes it is about; each column of the
+report names what it counts (see ``SINGLE_FIGURES`` and ``FOLLOW_UP_FIGURES``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-OUT_OF_SCOPE = "out_of_scope"
-FALLBACK = "nlu_fallback"
-DECLINED = (OUT_OF_SCOPE, FALLBACK)
-SAFETY_INTENTS = ("emergency", "self_harm")
+from bot.evaluation.answers import OUT_OF_SCOPE, SAFETY_INTENTS
+
+Share = tuple[int, int]
+FOLLOW_UPS = "follow-ups"  # the style of the turns of conversations
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """What one message was labelled, and what the classifier predicted."""
+class Outcome:
+    """One message of a held-out set: its label, what Rasa and the baseline made of it."""
 
+    style: str
     text: str
-    expected: str
-    predicted: str
-    confidence: float | None = None
-
-
-@dataclass(frozen=True)
-class IntentFigures:
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass
-class Scores:
-    """The figures ``make eval`` reports for one classifier on one test set."""
-
-    messages: int
-    accuracy: float
-    macro_f1: float
-    out_of_scope_precision: float | None
-    out_of_scope_recall: float | None
-    strict_out_of_scope_precision: float | None
-    strict_out_of_scope_recall: float | None
-    safety_recall: dict[str, float | None]
-    fallback_rate: float
-    per_intent: dict[str, IntentFigures] = field(default_factory=dict)
-    confused_pairs: list[tuple[str, str, int]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    intent: str
+    served: str  # the intent as served, nlu_fallback included
+    ranked: str  # the intent DIET ranked first (nlu_fallback undone, as `rasa test nlu` does)
+    baseline: str
+    right: bool  # the reply, judged by bot.evaluation.answers
+    false_alarm: bool
+    answer: str  # the first response of the reply
+    turn: int = 1  # its position in its conversation
 
     @property
-    def safety_ok(self) -> bool:
-        """Every emergency and self-harm message in the set was recognised as such."""
-        return all(recall in (None, 1.0) for recall in self.safety_recall.values())
+    def is_safety(self) -> bool:
+        return self.intent in SAFETY_INTENTS
+
+    @property
+    def in_scope(self) -> bool:
+        return not self.is_safety and self.intent != OUT_OF_SCOPE
 
 
-def ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+Figure = tuple[Callable[[Outcome], bool], Callable[[Outcome], bool]]  # (counted, hit)
+
+SINGLE_FIGURES: dict[str, Figure] = {
+    "Right answers in scope (REST)": (lambda o: o.in_scope, lambda o: o.right),
+    "Intent in scope, Rasa as served": (lambda o: o.in_scope, lambda o: o.served == o.intent),
+    "Intent in scope, DIET first": (lambda o: o.in_scope, lambda o: o.ranked == o.intent),
+    "Intent in scope, SVM": (lambda o: o.in_scope, lambda o: o.baseline == o.intent),
+    "Out of scope declined (REST)": (lambda o: o.intent == OUT_OF_SCOPE, lambda o: o.right),
+    "Out of scope, SVM": (lambda o: o.intent == OUT_OF_SCOPE, lambda o: o.baseline == o.intent),
+    "Emergencies caught (REST)": (lambda o: o.is_safety, lambda o: o.right),
+    "Emergencies, SVM": (lambda o: o.is_safety, lambda o: o.baseline in SAFETY_INTENTS),
+    "False alarms (REST)": (lambda o: not o.is_safety, lambda o: o.false_alarm),
+    "False alarms, SVM": (lambda o: not o.is_safety, lambda o: o.baseline in SAFETY_INTENTS),
+}
+
+FOLLOW_UP_FIGURES: dict[str, Figure] = {
+    "Follow-up turns right (REST)": (lambda o: o.turn > 1 and not o.is_safety, lambda o: o.right),
+    "Follow-up intent, SVM (turn alone)": (
+        lambda o: o.turn > 1 and not o.is_safety,
+        lambda o: o.baseline == o.intent,
+    ),
+    "Emergencies mid-conversation caught (REST)": (
+        lambda o: o.turn > 1 and o.is_safety,
+        lambda o: o.right,
+    ),
+    "False alarms (REST)": (lambda o: not o.is_safety, lambda o: o.false_alarm),
+}
 
 
-def harmonic_mean(a: float, b: float) -> float:
-    return 2 * a * b / (a + b) if a + b else 0.0
+def share(outcomes: Sequence[Outcome], figure: Figure) -> Share:
+    counted, hit = figure
+    chosen = [outcome for outcome in outcomes if counted(outcome)]
+    return sum(hit(outcome) for outcome in chosen), len(chosen)
 
 
-def intent_figures(predictions: Sequence[Prediction], intent: str) -> IntentFigures:
-    hits = sum(p.expected == intent and p.predicted == intent for p in predictions)
-    predicted = sum(p.predicted == intent for p in predictions)
-    support = sum(p.expected == intent for p in predictions)
-    precision = ratio(hits, predicted) or 0.0
-    recall = ratio(hits, support) or 0.0
-    return IntentFigures(precision, recall, harmonic_mean(precision, recall), support)
+def figures(outcomes: Sequence[Outcome], wanted: dict[str, Figure]) -> dict[str, Share]:
+    return {name: share(outcomes, figure) for name, figure in wanted.items()}
 
 
-def precision_recall(
-    predictions: Sequence[Prediction], expected: Sequence[str], predicted: Sequence[str]
-) -> tuple[float | None, float | None]:
-    """Precision and recall of a group of labels (``expected``) against a group of predictions."""
-    hits = sum(p.expected in expected and p.predicted in predicted for p in predictions)
-    return (
-        ratio(hits, sum(p.predicted in predicted for p in predictions)),
-        ratio(hits, sum(p.expected in expected for p in predictions)),
-    )
+def missed_safety(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """Emergency and self-harm messages that did not get the alarm first."""
+    return [outcome for outcome in outcomes if outcome.is_safety and not outcome.right]
 
 
-def confused_pairs(predictions: Sequence[Prediction], top: int = 10) -> list[tuple[str, str, int]]:
-    """The most frequent (expected, predicted) mistakes, most frequent first."""
-    counts = Counter((p.expected, p.predicted) for p in predictions if p.expected != p.predicted)
+def per_intent(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Precision, recall and F1 of Rasa as served and of the baseline, and right answers."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    intents = sorted({outcome.intent for outcome in outcomes})
+    truth = [outcome.intent for outcome in outcomes]
+    scores = {}
+    for name, predicted in (
+        ("served", [outcome.served for outcome in outcomes]),
+        ("baseline", [outcome.baseline for outcome in outcomes]),
+    ):
+        precision, recall, f1, support = precision_recall_fscore_support(
+            truth, predicted, labels=intents, zero_division=0
+        )
+        scores[name] = (precision, recall, f1, support)
+    right = Counter(outcome.intent for outcome in outcomes if outcome.right)
+    precision, recall, f1, support = scores["served"]
+    return {
+        intent: {
+            "messages": int(support[i]),
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "baseline_f1": float(scores["baseline"][2][i]),
+            "right_answers": right[intent] / int(support[i]),
+        }
+        for i, intent in enumerate(intents)
+    }
+
+
+def confusions(outcomes: Sequence[Outcome], top: int = 10) -> list[tuple[str, str, int]]:
+    """The most frequent (label, intent as served) mistakes."""
+    counts = Counter((o.intent, o.served) for o in outcomes if o.intent != o.served)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [(expected, predicted, count) for (expected, predicted), count in ranked[:top]]
-
-
-def score(predictions: Sequence[Prediction]) -> Scores:
-    """All the figures for ``predictions`` (see the module docstring for nlu_fallback)."""
-    intents = sorted({p.expected for p in predictions})
-    per_intent = {intent: intent_figures(predictions, intent) for intent in intents}
-    oos_precision, oos_recall = precision_recall(predictions, [OUT_OF_SCOPE], DECLINED)
-    strict_precision, strict_recall = precision_recall(predictions, [OUT_OF_SCOPE], [OUT_OF_SCOPE])
-    correct = sum(p.expected == p.predicted for p in predictions)
-    return Scores(
-        messages=len(predictions),
-        accuracy=ratio(correct, len(predictions)) or 0.0,
-        macro_f1=sum(f.f1 for f in per_intent.values()) / len(per_intent) if per_intent else 0.0,
-        out_of_scope_precision=oos_precision,
-        out_of_scope_recall=oos_recall,
-        strict_out_of_scope_precision=strict_precision,
-        strict_out_of_scope_recall=strict_recall,
-        safety_recall={
-            intent: precision_recall(predictions, [intent], [intent])[1]
-            for intent in SAFETY_INTENTS
-        },
-        fallback_rate=ratio(sum(p.predicted == FALLBACK for p in predictions), len(predictions))
-        or 0.0,
-        per_intent=per_intent,
-        confused_pairs=confused_pairs(predictions),
-    )
+    return [(label, served, count) for (label, served), count in ranked[:top]]

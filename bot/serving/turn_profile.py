@@ -18,6 +18,7 @@ import asyncio
 import functools
 import inspect
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -27,10 +28,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation.examples import HELDOUT_PATH, read_examples
+from bot import paths
+from bot.evaluation.examples import read_nlu
 from bot.evaluation.markdown import number, table
-from bot.evaluation.profile import quiet_rasa_logs
-from bot.paths import MODEL
 
 # (stage, object attribute of the agent, method)
 STAGES = (
@@ -71,6 +71,14 @@ def timed(method: Callable[..., Any], into: list[float], clock: Clock) -> Callab
     return wrapper
 
 
+def quiet_rasa_logs() -> None:
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 def make_store(kind: str, db: Path) -> Any:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
@@ -90,7 +98,7 @@ async def profile(
     from rasa.shared.core.trackers import EventVerbosity
 
     quiet_rasa_logs()
-    agent = Agent.load(str(MODEL), tracker_store=make_store(kind, db))
+    agent = Agent.load(str(paths.MODEL), tracker_store=make_store(kind, db))
     await agent.handle_text(messages[0], sender_id="warm-up")
     per_turn: dict[int, Timings] = defaultdict(lambda: defaultdict(list))
     calls: dict[str, list[float]] = {stage: [] for stage, _, _ in STAGES}
@@ -126,7 +134,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    examples = [e for e in read_examples(HELDOUT_PATH) if e.intent != "site_symptoms"]
+    examples = [e for e in read_nlu(paths.HELDOUT) if e.intent != "site_symptoms"]
     step = max(1, len(examples) // arguments.turns)
     messages = [e.text for e in examples[::step]][: arguments.turns]
     with tempfile.TemporaryDirectory(prefix="mbc-turns-") as state:

@@ -17,12 +17,14 @@ import argparse
 import asyncio
 import logging
 import warnings
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from actions.site_symptoms import canonical_site, covered_sites
 from bot.paths import MODEL
+from bot.staff.sourced import Sourced
 
 # Rasa is imported inside the functions that use it: the import takes seconds, and
 # `python -m bot --help` should not wait for it.
@@ -47,17 +49,6 @@ class ActionStep:
     confidence: float | None
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One message the assistant sent, and where its words come from."""
-
-    action: str
-    text: str
-    buttons: list[dict[str, Any]]
-    passages: list[str]
-    not_from_article: str | None
-
-
 @dataclass
 class Turn:
     """Everything the assistant did with one message."""
@@ -68,7 +59,7 @@ class Turn:
     entities: list[dict[str, Any]]
     red_flag: dict[str, Any] | None
     actions: list[ActionStep] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Sourced] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -102,32 +93,13 @@ class Assistant:
         parse = await self.agent.parse_message(message)
         await self.agent.handle_message(UserMessage(message, CollectingOutputChannel(), sender))
         tracker = await tracker_store.get_or_create_tracker(sender)
-        turn = Turn(
-            message=message,
-            intent=parse.get("intent") or {},
-            runner_ups=(parse.get("intent_ranking") or [])[1 : RUNNER_UPS + 1],
-            entities=parse.get("entities") or [],
-            red_flag=parse.get("red_flag"),
-            slots=user_slots(tracker.current_slot_values()),
-        )
+        turn = turn_from_parse(message, parse)
+        turn.slots = user_slots(tracker.current_slot_values())
         self.read_events(turn, list(tracker.events)[seen:])
         return turn
 
     def read_events(self, turn: Turn, events: list[Any]) -> None:
-        from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-        from rasa.shared.core.events import ActionExecuted, BotUttered
-
-        action = ""
-        for event in events:
-            if isinstance(event, ActionExecuted):
-                action = event.action_name or ""
-                if action in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
-                    continue
-                turn.actions.append(ActionStep(action, event.policy, event.confidence))
-                if action in self.custom_actions():
-                    turn.notes.append(self.describe(action, turn.entities))
-            elif isinstance(event, BotUttered):
-                turn.replies.append(reply_from(event, action))
+        add_events(turn, events, self.custom_actions(), self.describe)
 
     def custom_actions(self) -> list[str]:
         from rasa.shared.core.constants import DEFAULT_ACTION_NAMES
@@ -167,6 +139,40 @@ class Assistant:
         return "\n".join(lines)
 
 
+def turn_from_parse(message: str, parse: dict[str, Any]) -> Turn:
+    """A turn's understanding part, from Rasa's parse of the message."""
+    return Turn(
+        message=message,
+        intent=parse.get("intent") or {},
+        runner_ups=(parse.get("intent_ranking") or [])[1 : RUNNER_UPS + 1],
+        entities=parse.get("entities") or [],
+        red_flag=parse.get("red_flag"),
+    )
+
+
+def add_events(
+    turn: Turn,
+    events: list[Any],
+    custom_actions: Collection[str] = (),
+    describe: Callable[[str, list[dict[str, Any]]], str] | None = None,
+) -> None:
+    """Add the actions and replies of a turn's events (those after its user message)."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+    from rasa.shared.core.events import ActionExecuted, BotUttered
+
+    action = ""
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            action = event.action_name or ""
+            if action in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
+                continue
+            turn.actions.append(ActionStep(action, event.policy, event.confidence))
+            if describe is not None and action in custom_actions:
+                turn.notes.append(describe(action, turn.entities))
+        elif isinstance(event, BotUttered):
+            turn.replies.append(reply_from(event, action))
+
+
 def user_slots(slots: dict[str, Any]) -> dict[str, Any]:
     """The domain's own slots, without the ones Rasa adds."""
     from rasa.shared.core.constants import DEFAULT_SLOT_NAMES
@@ -174,17 +180,12 @@ def user_slots(slots: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in slots.items() if name not in DEFAULT_SLOT_NAMES}
 
 
-def reply_from(event: Any, action: str) -> Reply:
+def reply_from(event: Any, action: str) -> Sourced:
     """A bot message and its provenance, from the response's ``metadata``."""
     metadata = event.metadata or {}
-    provenance = metadata.get("metadata") or {}
-    return Reply(
-        action=metadata.get("utter_action") or action,
-        text=event.text or "",
-        buttons=(event.data or {}).get("buttons") or [],
-        passages=list(provenance.get("passages") or []),
-        not_from_article=provenance.get("not_from_article"),
-    )
+    source = metadata.get("utter_action") or action
+    buttons = (event.data or {}).get("buttons")
+    return Sourced.of(source, event.text or "", buttons, metadata.get("metadata"))
 
 
 def site_passages(entities: list[dict[str, Any]]) -> list[str]:
@@ -230,8 +231,8 @@ def format_turn(number: int, turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def format_reply(index: int, reply: Reply) -> list[str]:
-    lines = [f"  Reply {index} ({reply.action}):"]
+def format_reply(index: int, reply: Sourced) -> list[str]:
+    lines = [f"  Reply {index} ({reply.source}):"]
     lines += [f"    | {line}" for line in reply.text.splitlines()]
     for button in reply.buttons:
         lines.append(f"    [{button.get('title')}] -> {button.get('payload')}")

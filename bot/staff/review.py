@@ -22,6 +22,7 @@ from typing import Any
 
 from bot import PROJECT_ROOT
 from bot.article import load_yaml, source
+from bot.staff.sourced import Sourced
 
 # Rasa is imported inside the functions that use it: the import takes seconds, and
 # `python -m bot --help` should not wait for it.
@@ -38,22 +39,11 @@ SIGN_OFF_BOX = "- [ ] Approved  - [ ] Needs a change: __________________________
 
 
 @dataclass(frozen=True)
-class Answer:
-    """One message of an answer: its exact text, buttons and provenance."""
-
-    name: str
-    text: str
-    buttons: list[dict[str, Any]]
-    passages: list[str]
-    not_from_article: str | None
-
-
-@dataclass(frozen=True)
 class Case:
     """One situation a custom action handles, and the messages it sends in it."""
 
     title: str
-    answers: list[Answer]
+    answers: list[Sourced]
 
 
 class Project:
@@ -79,41 +69,27 @@ class Project:
             if slot.initial_value is not None
         }
 
-    def response(self, name: str) -> list[Answer]:
+    def response(self, name: str) -> list[Sourced]:
         """Every variation of response ``name``, with slots filled in as at the start."""
         from rasa.core.nlg.interpolator import interpolate_text
 
         answers = []
         for variation in self.domain.responses.get(name, []):
-            metadata = variation.get("metadata") or {}
-            answers.append(
-                Answer(
-                    name=name,
-                    text=interpolate_text(variation.get("text", ""), self.slot_values),
-                    buttons=variation.get("buttons") or [],
-                    passages=list(metadata.get("passages") or []),
-                    not_from_article=metadata.get("not_from_article"),
-                )
-            )
+            text = interpolate_text(variation.get("text", ""), self.slot_values)
+            buttons = variation.get("buttons")
+            answers.append(Sourced.of(name, text, buttons, variation.get("metadata")))
         return answers
 
-    def answers_from(self, responses: Iterable[dict[str, Any]]) -> list[Answer]:
+    def answers_from(self, responses: Iterable[dict[str, Any]]) -> list[Sourced]:
         """The messages a custom action sent, with named responses looked up in the domain."""
-        answers: list[Answer] = []
+        answers: list[Sourced] = []
         for message in responses:
             if message.get("response"):
                 answers += self.response(message["response"])[:1]
                 continue
-            metadata = message.get("metadata") or {}
-            answers.append(
-                Answer(
-                    name=SITE_ACTION,
-                    text=message.get("text") or "",
-                    buttons=message.get("buttons") or [],
-                    passages=list(metadata.get("passages") or []),
-                    not_from_article=metadata.get("not_from_article"),
-                )
-            )
+            text = message.get("text") or ""
+            buttons = message.get("buttons")
+            answers.append(Sourced.of(SITE_ACTION, text, buttons, message.get("metadata")))
         return answers
 
 
@@ -151,7 +127,7 @@ async def site_cases(project: Project) -> list[Case]:
     executor = load_executor()
     domain = project.domain.as_dict()
 
-    async def reply(sites_named: list[str], slots: dict[str, Any] | None = None) -> list[Answer]:
+    async def reply(sites_named: list[str], slots: dict[str, Any] | None = None) -> list[Sourced]:
         message = {
             "text": " and ".join(sites_named),
             "intent": {"name": "site_symptoms", "confidence": 1.0},
@@ -177,8 +153,8 @@ def quoted(text: str) -> list[str]:
     return [f"> {line}" if line else ">" for line in text.splitlines()]
 
 
-def answer_lines(answer: Answer) -> list[str]:
-    lines = [f"Answer (`{answer.name}`):", "", *quoted(answer.text), ""]
+def answer_lines(answer: Sourced) -> list[str]:
+    lines = [f"Sourced (`{answer.source}`):", "", *quoted(answer.text), ""]
     if answer.buttons:
         titles = " · ".join(f"[{button.get('title')}]" for button in answer.buttons)
         lines += [f"Buttons: {titles}", ""]
@@ -245,7 +221,7 @@ def git(*arguments: str) -> str:
 def header_lines() -> list[str]:
     article = source()
     return [
-        "# Answers for clinical review",
+        "# Sourceds for clinical review",
         "",
         provenance_line(),
         "",
@@ -283,10 +259,10 @@ def build_report(project: Project, cases: list[Case] | None) -> str:
         lines += intent_section(project, number, intent, cases)
         shown.update(project.actions_by_intent.get(intent) or [f"utter_{intent}"])
     if cases is not None:
-        shown.update(answer.name for case in cases for answer in case.answers)
+        shown.update(answer.source for case in cases for answer in case.answers)
     others = [name for name in project.domain.responses if name not in shown]
     if others:
-        lines += ["## Other answers", "", "Answers that no question leads to directly.", ""]
+        lines += ["## Other answers", "", "Sourceds that no question leads to directly.", ""]
         for name in others:
             lines += [f"### `{name}`", ""]
             for answer in project.response(name):

@@ -2,7 +2,9 @@
 
 The demo page names the Rasa server the widget talks to; that address depends on where Rasa
 runs, so the server fills it into ``index.html`` (``{{RASA_SERVER_URL}}``) from its
-``--rasa-url`` option. Every other file is served as it is.
+``--rasa-url`` option. It also fills in the "Was this helpful?" question and its buttons from
+the domain's ``utter_ask_rating`` (``bot.feedback``), so the words have one reviewed place.
+Every other file is served as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import contextlib
 import html
 import io
+import json
 import sys
 import urllib.parse
 from functools import partial
@@ -19,18 +22,29 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bot.feedback import rating_question
 from bot.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parent
 DEMO_PAGE = WEB_DIR / "index.html"
 SERVER_URL_PLACEHOLDER = "{{RASA_SERVER_URL}}"
+QUESTION_PLACEHOLDER = "{{FEEDBACK_QUESTION}}"
+BUTTONS_PLACEHOLDER = "{{FEEDBACK_BUTTONS}}"
 SERVED_SUFFIXES = {".html", ".js", ".css", ".png", ".svg", ".ico"}
 
 
 def render_demo_page(rasa_url: str) -> bytes:
     """The demo page with the widget pointed at ``rasa_url``."""
+    question, buttons = rating_question()
+    values = {
+        SERVER_URL_PLACEHOLDER: rasa_url,
+        QUESTION_PLACEHOLDER: question,
+        BUTTONS_PLACEHOLDER: json.dumps(buttons),
+    }
     page = DEMO_PAGE.read_text(encoding="utf-8")
-    return page.replace(SERVER_URL_PLACEHOLDER, html.escape(rasa_url, quote=True)).encode()
+    for placeholder, value in values.items():
+        page = page.replace(placeholder, html.escape(value, quote=True))
+    return page.encode()
 
 
 def content_security_policy(rasa_url: str) -> str:

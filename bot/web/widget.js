@@ -10,6 +10,13 @@
  * conversation after the tab is closed; the default, "session", forgets it then, which suits a
  * shared computer), data-css (another style sheet than widget.css next to this file).
  *
+ * Feedback (docs/staff.md), on when data-feedback-question is set: after each answer the widget
+ * asks that question with the buttons of data-feedback-buttons (JSON [{title, payload}], the
+ * domain's utter_ask_rating), except after a reply marked "ask_feedback": false (emergency and
+ * crisis guidance, the thanks for a rating). After a "helpful": "no" button, a comment field
+ * (data-feedback-comment: its label, data-feedback-send: its button) sends the same payload
+ * with a "comment".
+ *
  * It talks to Rasa's REST channel: POST {server}/webhooks/rest/webhook with
  * {"sender", "message"}; the Rasa server must allow this page's origin (rasa run --cors).
  * It shows text only: every message is set with textContent, never parsed as HTML.
@@ -29,7 +36,11 @@
     greeting: script.dataset.greeting || "",
     notice: script.dataset.notice || "Not medical advice. In an emergency call 911.",
     css: script.dataset.css || new URL("widget.css", script.src).href,
-    storage: script.dataset.storage === "local" ? "localStorage" : "sessionStorage"
+    storage: script.dataset.storage === "local" ? "localStorage" : "sessionStorage",
+    feedbackQuestion: script.dataset.feedbackQuestion || "",
+    feedbackButtons: readButtons(script.dataset.feedbackButtons),
+    commentLabel: script.dataset.feedbackComment || "",
+    commentSend: script.dataset.feedbackSend || ""
   };
   var STORAGE_KEY = "mbc-chat:" + config.server;
   var MAX_KEPT_MESSAGES = 200;
@@ -40,6 +51,15 @@
   var state = loadState();
   var pending = Promise.resolve();
   var ui = build();
+
+  function readButtons(json) {
+    try {
+      var buttons = JSON.parse(json || "[]");
+      return Array.isArray(buttons) ? buttons : [];
+    } catch (error) {
+      return [];
+    }
+  }
 
   function openStore(name) {
     // Storage can be switched off (private mode, blocked cookies): then the chat still works
@@ -103,10 +123,14 @@
     var close = element("button", {
       type: "button", "class": "mbc-chat-close", "aria-label": "Close chat"
     }, "\u00d7");
-    var log = element("ol", {
+    // The list sits inside the log: role="log" on the <ol> itself would hide its list semantics
+    // and leave the <li> messages outside any list.
+    var log = element("div", {
       "class": "mbc-chat-log", role: "log", "aria-live": "polite",
       "aria-label": "Conversation", tabindex: "0"
     });
+    var list = element("ol", { "class": "mbc-chat-list" });
+    log.append(list);
     var status = element("p", { "class": "mbc-chat-status", role: "status" });
     var form = element("form", { "class": "mbc-chat-form" });
     var input = element("input", {
@@ -114,21 +138,22 @@
       placeholder: "Type your question"
     });
     var send = element("button", { type: "submit", "class": "mbc-chat-send" }, "Send");
+    var comment = buildCommentForm();
 
     header.append(element("h2", { id: "mbc-chat-title" }, config.title), restart, close);
     form.append(element("label", { "for": "mbc-chat-input", "class": "mbc-chat-hidden" },
       "Your question"), input, send);
     panel.append(header, element("p", { "class": "mbc-chat-notice" }, config.notice),
-      log, status, form);
+      log, status, comment.form, form);
     root.append(launcher, panel);
 
-    var parts = { root: root, launcher: launcher, panel: panel, log: log, status: status,
-      input: input };
+    var parts = { root: root, launcher: launcher, panel: panel, log: log, list: list,
+      status: status, input: input, comment: comment };
     // The transcript is drawn before the region joins the page, so a reload does not make a
     // screen reader read the whole conversation again.
     if (!state.messages.length) greet();
     state.messages.forEach(function (message, index) {
-      log.append(renderMessage(message, index >= lastUserIndex()));
+      list.append(renderMessage(message, index >= lastUserIndex()));
     });
     setOpen(parts, state.open, false);
 
@@ -152,6 +177,37 @@
     document.body.append(root);
     scrollToEnd(log);
     return parts;
+  }
+
+  function buildCommentForm() {
+    var form = element("form", { "class": "mbc-chat-comment" });
+    var field = element("input", {
+      id: "mbc-chat-comment-input", type: "text", autocomplete: "off", maxlength: "300"
+    });
+    form.append(element("label", { "for": "mbc-chat-comment-input" }, config.commentLabel),
+      field, element("button", { type: "submit" }, config.commentSend));
+    form.hidden = true;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = field.value.trim();
+      if (!text) return;
+      field.value = "";
+      form.hidden = true;
+      ask(withComment(form.dataset.payload, text), text);
+    });
+    return { form: form, field: field };
+  }
+
+  function withComment(payload, text) {
+    // "/rate_answer{...}": the intent, then its entities as JSON.
+    var start = payload.indexOf("{");
+    var entities = JSON.parse(payload.slice(start));
+    entities.comment = text;
+    return payload.slice(0, start) + JSON.stringify(entities);
+  }
+
+  function offersComment(payload) {
+    return Boolean(config.commentLabel) && /"helpful":\s*"no"/.test(payload);
   }
 
   function setOpen(parts, open, moveFocus) {
@@ -178,9 +234,10 @@
 
   function startOver() {
     state = { sender: newSenderId(), open: true, messages: [] };
-    ui.log.replaceChildren();
+    ui.list.replaceChildren();
+    ui.comment.form.hidden = true;
     greet();
-    state.messages.forEach(function (message) { ui.log.append(renderMessage(message, true)); });
+    state.messages.forEach(function (message) { ui.list.append(renderMessage(message, true)); });
     saveState();
     ui.input.focus();
   }
@@ -194,16 +251,22 @@
 
   function renderMessage(message, withButtons) {
     var speaker = { user: "You", bot: "Assistant", system: "Notice" }[message.from] || "Notice";
-    var item = element("li", { "class": "mbc-chat-message mbc-chat-" + message.from });
+    var item = element("li", {
+      "class": "mbc-chat-message mbc-chat-" + message.from + (message.feedback ? " mbc-chat-feedback" : "")
+    });
     item.append(element("span", { "class": "mbc-chat-hidden" }, speaker + ": "),
       element("span", { "class": "mbc-chat-text" }, message.text));
     if (withButtons && message.buttons && message.buttons.length) {
       var group = element("div", {
-        "class": "mbc-chat-replies", role: "group", "aria-label": "Suggested answers"
+        "class": "mbc-chat-replies", role: "group",
+        "aria-label": message.feedback ? message.text : "Suggested answers"
       });
       message.buttons.forEach(function (button) {
         var choice = element("button", { type: "button" }, button.title);
-        choice.addEventListener("click", function () { ask(button.payload, button.title); });
+        choice.addEventListener("click", function () {
+          ask(button.payload, button.title);
+          if (message.feedback && offersComment(button.payload)) showCommentForm(button.payload);
+        });
         group.append(choice);
       });
       item.append(group);
@@ -214,11 +277,12 @@
   function addMessage(message) {
     if (message.from === "user") {
       // Suggested answers belong to the turn they came with.
-      ui.log.querySelectorAll(".mbc-chat-replies").forEach(function (group) { group.remove(); });
+      ui.list.querySelectorAll(".mbc-chat-replies").forEach(function (group) { group.remove(); });
+      ui.comment.form.hidden = true;
     }
     state.messages.push(message);
     saveState();
-    ui.log.append(renderMessage(message, true));
+    ui.list.append(renderMessage(message, true));
     scrollToEnd(ui.log);
   }
 
@@ -251,13 +315,30 @@
     }).finally(function () { clearTimeout(timer); });
   }
 
+  function showCommentForm(payload) {
+    ui.comment.form.dataset.payload = payload;
+    ui.comment.form.hidden = false;
+    ui.comment.field.focus();
+  }
+
+  function askForFeedback(replies) {
+    var answered = replies.some(function (reply) { return typeof reply.text === "string"; });
+    var allowed = replies.every(function (reply) { return reply.ask_feedback !== false; });
+    if (!config.feedbackQuestion || !config.feedbackButtons.length || !answered || !allowed) return;
+    addMessage({
+      from: "bot", text: config.feedbackQuestion, buttons: config.feedbackButtons, feedback: true
+    });
+  }
+
   function showReplies(replies) {
-    (Array.isArray(replies) ? replies : []).forEach(function (reply) {
+    replies = Array.isArray(replies) ? replies : [];
+    replies.forEach(function (reply) {
       var buttons = (Array.isArray(reply.buttons) ? reply.buttons : []).filter(function (b) {
         return b && typeof b.title === "string" && typeof b.payload === "string";
       }).map(function (b) { return { title: b.title, payload: b.payload }; });
       var text = typeof reply.text === "string" ? reply.text : "";
       if (text || buttons.length) addMessage({ from: "bot", text: text, buttons: buttons });
     });
+    askForFeedback(replies);
   }
 }());
