@@ -210,16 +210,16 @@ class Servers:
             f'    curl -s {rasa_url}/webhooks/rest/webhook -H "Content-Type: '
             f'application/json" -d \'{{"sender": "me", "message": "where does it spread?"}}\'\n'
             f"  Chat widget demo page: http://localhost:{self.settings.web_port}/\n"
-            f"  Staff console: http://localhost:{self.settings.staff_port}/ (token "
-            f"{token_source(self.settings)}); signed in at once with\n"
-            f"    http://localhost:{self.settings.staff_port}/#token={staff_token(self.settings)}\n"
             + "".join(f"  {line}\n" for line in self.layout())
             + f"  Logs: {self.settings.log_dir}\nPress Ctrl-C to stop."
         )
 
     def layout(self) -> list[str]:
-        """How the Rasa server runs, for the ready message."""
+        """The staff console, and how the Rasa server runs, for the ready message."""
+        staff_url = f"http://localhost:{self.settings.staff_port}/"
         return [
+            f"Staff console: {staff_url} (token {token_source(self.settings)}); signed in at once "
+            f"with\n    {staff_url}#token={staff_token(self.settings)}",
             f"Rasa server processes (SANIC_WORKERS): {self.settings.sanic_workers}",
             f"Lock store: Redis at {LOOPBACK}:{self.settings.redis_port}",
         ]
