@@ -121,11 +121,13 @@ unit: setup
 pytest: setup serving-packages train node
 	@$(VENV)/bin/pytest -q
 
+# --e2e: each story's user text goes through the trained NLU pipeline, so a wrong intent or
+# entity fails the story, as does a wrong action.
 test-stories: setup train
-	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	@$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml \
 	  --out results/core --fail-on-prediction-errors > $(LOG_DIR)/test-core.log 2>&1 \
 	  || { tail -60 $(LOG_DIR)/test-core.log; cat results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
-	@echo "rasa test core: all conversation tests passed"
+	@echo "rasa test core --e2e: all conversation tests passed, through NLU"
 
 # The browser tests drive Debian's Chromium; a fresh machine gets it here (needs root).
 browser:

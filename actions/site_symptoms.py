@@ -141,6 +141,34 @@ def symptoms_reply(site_ids: Sequence[str]) -> Reply:
     return Reply(text="\n".join(lines), passages=unique(passages))
 
 
+def asked_sites(tracker: Tracker) -> list[str]:
+    """The sites the latest message names or, if it names none, the one asked about before.
+
+    Empty when neither the message nor the conversation so far names a covered site.
+    """
+    named = sites_in_message(tracker)
+    if named:
+        return named
+    remembered = remembered_site(tracker)
+    return [remembered] if remembered else []
+
+
+def send_site_symptoms(
+    dispatcher: CollectingDispatcher, site_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Send the symptoms of each covered site, and say so if a place is not covered.
+
+    RETURNS: The ``site`` slot event: the last covered site, for follow-up questions.
+    """
+    covered = [site_id for site_id in site_ids if site_id in covered_sites()]
+    if covered:
+        reply = symptoms_reply(covered)
+        dispatcher.utter_message(text=reply.text, metadata={"passages": reply.passages})
+    if len(covered) < len(site_ids):
+        dispatcher.utter_message(response=NOT_COVERED_RESPONSE)
+    return [SlotSet(SITE, covered[-1] if covered else None)]
+
+
 class ActionSiteSymptoms(CareTeamAction):
     """Give the symptoms for the sites the user names, or for the one asked about before.
 
@@ -158,17 +186,8 @@ class ActionSiteSymptoms(CareTeamAction):
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        named = sites_in_message(tracker)
-        if not named:
-            remembered = remembered_site(tracker)
-            if remembered is None:
-                dispatcher.utter_message(response=ASK_SITE_RESPONSE)
-                return []
-            named = [remembered]
-        covered = [site_id for site_id in named if site_id in covered_sites()]
-        if covered:
-            reply = symptoms_reply(covered)
-            dispatcher.utter_message(text=reply.text, metadata={"passages": reply.passages})
-        if len(covered) < len(named):
-            dispatcher.utter_message(response=NOT_COVERED_RESPONSE)
-        return [SlotSet(SITE, covered[-1] if covered else None)]
+        site_ids = asked_sites(tracker)
+        if not site_ids:
+            dispatcher.utter_message(response=ASK_SITE_RESPONSE)
+            return []
+        return send_site_symptoms(dispatcher, site_ids)

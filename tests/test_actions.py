@@ -98,8 +98,8 @@ def executor() -> ActionExecutor:
     return executor
 
 
-def parse(nlp: Language, text: str) -> dict[str, Any]:
-    """Rasa's parse data for a site_symptoms message, with the pipeline's site entities."""
+def parse(nlp: Language, text: str, intent: str = "site_symptoms") -> dict[str, Any]:
+    """Rasa's parse data for a message of ``intent``, with the pipeline's site entities."""
     entities = [
         {
             "entity": ent.label_,
@@ -113,7 +113,7 @@ def parse(nlp: Language, text: str) -> dict[str, Any]:
     ]
     return {
         "text": text,
-        "intent": {"name": "site_symptoms", "confidence": 1.0},
+        "intent": {"name": intent, "confidence": 1.0},
         "entities": entities,
     }
 
@@ -398,6 +398,78 @@ def test_a_covered_and_an_uncovered_place_get_both_answers(
     assert slot_events(result) == [("site", "liver")]
 
 
+# --- action_symptom_worry ---------------------------------------------------------------
+
+WORRY = "action_symptom_worry"
+ONLY_CARE_TEAM = "utter_only_care_team_can_tell"
+TELL_SOON = "utter_tell_care_team_soon"
+
+
+def worry(executor: ActionExecutor, domain: Domain, nlp: Language, text: str) -> Result:
+    return run(executor, domain, user(parse(nlp, text, "symptom_worry")), WORRY)
+
+
+@pytest.mark.parametrize(
+    ("text", "site_id"),
+    [
+        ("my hip has hurt for weeks, could it be in my bones?", "bones"),
+        ("could a cough mean it's in my lungs", "lung"),
+        ("mum has headaches, is it the brain?", "brain"),
+        ("i feel sick all the time, has it gone to my liver", "liver"),
+        ("could my back pain mean osseous mets", "bones"),
+        ("are my headaches cns mets", "brain"),
+    ],
+)
+def test_a_worry_about_one_site_gets_care_team_then_site_facts_then_advice(
+    executor: ActionExecutor, domain: Domain, nlp: Language, text: str, site_id: str
+) -> None:
+    result = worry(executor, domain, nlp, text)
+
+    assert reply_names(result) == [ONLY_CARE_TEAM, None, TELL_SOON, CARE_TEAM_RESPONSE]
+    assert texts(result) == [REPLIES[site_id]]
+    assert slot_events(result) == [("site", site_id)]
+
+
+def test_a_worry_without_a_site_gets_the_general_symptoms(
+    executor: ActionExecutor, domain: Domain, nlp: Language
+) -> None:
+    result = worry(executor, domain, nlp, "i am so tired lately, could it have spread?")
+
+    assert reply_names(result) == [
+        ONLY_CARE_TEAM,
+        "utter_symptoms_in_general",
+        TELL_SOON,
+        CARE_TEAM_RESPONSE,
+    ]
+    assert result["events"] == []
+
+
+def test_a_worry_without_a_site_follows_up_on_the_previous_site(
+    executor: ActionExecutor, domain: Domain, nlp: Language
+) -> None:
+    earlier = [*user(parse(nlp, "and the liver")), ActionExecuted(ACTION), SlotSet("site", "liver")]
+    latest = user(parse(nlp, "could my nausea mean that", "symptom_worry"))
+
+    result = run(executor, domain, [*earlier, *latest], WORRY)
+
+    assert texts(result) == [REPLIES["liver"]]
+    assert slot_events(result) == [("site", "liver")]
+
+
+def test_a_worry_about_a_place_the_guide_does_not_cover_says_so(
+    executor: ActionExecutor, domain: Domain, nlp: Language
+) -> None:
+    result = worry(executor, domain, nlp, "a lump in my lymph nodes, has it spread there?")
+
+    assert reply_names(result) == [
+        ONLY_CARE_TEAM,
+        "utter_site_not_covered",
+        TELL_SOON,
+        CARE_TEAM_RESPONSE,
+    ]
+    assert slot_events(result) == [("site", None)]
+
+
 # --- every action -------------------------------------------------------------------------
 
 
@@ -432,7 +504,7 @@ def trackers(nlp: Language, domain: Domain) -> dict[str, list[Event]]:
 def test_every_action_is_a_care_team_action_listed_in_the_domain(
     executor: ActionExecutor, domain: Domain
 ) -> None:
-    assert ACTION in executor.actions
+    assert {ACTION, "action_symptom_worry"} <= set(executor.actions)
     for name, run_action in executor.actions.items():
         assert isinstance(run_action.__self__, CareTeamAction), name
         assert name in domain.user_actions, name

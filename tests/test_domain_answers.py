@@ -142,3 +142,32 @@ def test_answers_without_an_answer_point_to_the_care_team(
 def test_out_of_scope_says_the_guide_cannot_answer(responses: dict[str, Any]) -> None:
     first = sentences(text_of(responses, "utter_out_of_scope"))[0]
     assert first == "That is not something I can answer from this guide."
+
+
+def test_symptom_worry_says_only_the_care_team_can_tell(responses: dict[str, Any]) -> None:
+    variation = responses["utter_only_care_team_can_tell"][0]
+    assert "Only your care team can tell" in variation["text"]
+    assert variation["metadata"]["passages"] == []
+    assert variation["metadata"]["not_from_article"].strip()
+
+
+def test_symptom_worry_advises_telling_the_care_team_soon(responses: dict[str, Any]) -> None:
+    variation = responses["utter_tell_care_team_soon"][0]
+    first = sentences(variation["text"])[0]
+    assert first.startswith("Please tell your care team soon about any new symptom")
+    # The advice is not from the article, so the response declares it.
+    assert variation["metadata"]["not_from_article"].strip()
+
+
+def test_general_symptoms_give_every_symptom_of_the_article(responses: dict[str, Any]) -> None:
+    text = text_of(responses, "utter_symptoms_in_general")
+    for entry in sites()["sites"].values():
+        assert all(item["symptom"] in text for item in entry["symptoms"])
+
+
+def test_other_language_says_english_only_and_points_to_the_care_team(
+    responses: dict[str, Any],
+) -> None:
+    text = text_of(responses, "utter_other_language")
+    assert sentences(text)[0] == "Sorry, I can answer in English only."
+    assert CARE_TEAM in text.lower()
