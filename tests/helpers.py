@@ -9,11 +9,16 @@ from typing import Any
 
 import requests
 
+from bot.channels.rest import EMPTY_MESSAGE, FAILURE, TOO_LONG, channel_reply
 from bot.serve import Servers
 from bot.settings import Settings
 
 Reply = list[dict[str, Any]]
 WEBHOOK = "/webhooks/rest/webhook"
+# The REST channel's own replies (their words are in domain.yml).
+EMPTY_MESSAGE_REPLY = channel_reply(EMPTY_MESSAGE)
+TOO_LONG_REPLY = channel_reply(TOO_LONG)
+FAILURE_REPLY = channel_reply(FAILURE)
 
 
 def new_sender(prefix: str = "test") -> str:

@@ -14,17 +14,23 @@ import requests
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.channels.rest import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, TOO_LONG_REPLY
 from bot.serve import Servers
 from bot.settings import Settings
-from tests.helpers import WEBHOOK, send, texts, user_texts
+from tests.helpers import (
+    EMPTY_MESSAGE_REPLY,
+    FAILURE_REPLY,
+    TOO_LONG_REPLY,
+    WEBHOOK,
+    send,
+    texts,
+    user_texts,
+)
 from tests.helpers import new_sender as unique_sender
 
 pytestmark = pytest.mark.e2e
 
 NORMAL_QUESTION = "where does breast cancer spread?"
 MAX_CHARS = Settings().max_message_chars
-TOO_LONG = TOO_LONG_REPLY.format(limit=MAX_CHARS)
 RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
 CARE_TEAM = RESPONSES["utter_care_team"][0]["text"]
 
@@ -109,7 +115,9 @@ def test_an_empty_message_gets_a_reply_asking_for_a_question(
     sender = new_sender()
     response = post(servers, body(sender=sender, message=message))
     assert response.status_code == 200
-    assert response.json() == [{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}]
+    assert response.json() == [
+        {"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY, "ask_feedback": False}
+    ]
     assert user_texts(servers, sender) == []
     assert_still_answers(servers, sender)
 
@@ -125,7 +133,9 @@ def test_an_over_long_message_gets_a_reply_asking_for_a_shorter_one(
     sender = new_sender()
     response = post(servers, body(sender=sender, message="liver " * (length // 6 + 1)))
     assert response.status_code == 200
-    assert response.json() == [{"recipient_id": sender, "text": TOO_LONG}]
+    assert response.json() == [
+        {"recipient_id": sender, "text": TOO_LONG_REPLY, "ask_feedback": False}
+    ]
     assert user_texts(servers, sender) == []
     assert_still_answers(servers, sender)
 
@@ -134,7 +144,7 @@ def test_a_message_at_the_limit_reaches_the_bot(servers: Servers) -> None:
     sender = new_sender()
     message = ("where does breast cancer spread? " * 100)[:MAX_CHARS]
     reply = send(servers, sender, message)
-    assert reply and TOO_LONG not in texts(reply)
+    assert reply and TOO_LONG_REPLY.lower() not in texts(reply)
     assert user_texts(servers, sender) == [message.strip()]
 
 

@@ -26,13 +26,12 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import paths
-from bot.channels.rest import FAILURE_REPLY
 from bot.serving.cluster import Cluster, cluster_on_loopback, replica_ports
 from bot.serving.migrate import copy_conversations, postgres_store, sqlite_store
 from bot.serving.stores import POSTGRES_DATABASE, POSTGRES_USER, postgres_password
 from bot.settings import LOOPBACK, Settings
 from tests.conftest import require_model
-from tests.helpers import WEBHOOK, Reply, new_sender, texts
+from tests.helpers import FAILURE_REPLY, WEBHOOK, Reply, new_sender, texts
 from tests.test_stores import assert_whole_turns_in_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -22,12 +22,12 @@ import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import PROJECT_ROOT
-from bot.channels.rest import FAILURE_REPLY, guarded
+from bot.channels.rest import guarded
 from bot.serve import Server, Servers, check_tracker_store, rasa_command, write_credentials
 from bot.serving.stores import redis_dir
 from bot.settings import Settings
 from tests.conftest import StartServers
-from tests.helpers import Reply, send, slot_value, stored_events, texts
+from tests.helpers import FAILURE_REPLY, Reply, send, slot_value, stored_events, texts
 from tests.helpers import new_sender as unique_sender
 
 RESPONSES = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
-from bot.channels.rest import FAILURE_REPLY
 from bot.evaluation.answers import sites_named
 from bot.evaluation.examples import read_nlu
 from bot.evaluation.load import Conversation, LoadResult, run_conversations
 from bot.paths import HELDOUT
 from bot.serve import Servers
-from tests.helpers import stored_events
+from tests.helpers import FAILURE_REPLY, stored_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -40,6 +40,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import paths
+from bot.article import load_yaml
 from bot.feedback import ASK_FEEDBACK, COMMENT_ENTITY, RATING_INTENT, asks_feedback
 from bot.nlu.red_flags import RedFlagMatcher, load_patterns
 from bot.settings import Settings
@@ -52,15 +54,10 @@ LINE_CONTROLS = re.compile("[\t\n\r]")
 # "\ud800" escapes and which no UTF-8 encoder accepts).
 UNWANTED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
-EMPTY_MESSAGE_REPLY = 'Please type a question, for example: "Where does breast cancer spread?"'
-TOO_LONG_REPLY = (
-    "Sorry, that message is too long for me. Please send a shorter message, "
-    "one question at a time (at most {limit} characters)."
-)
-FAILURE_REPLY = (
-    "Sorry, something went wrong on my side. Please try again in a moment. "
-    "For questions about your own care, please talk with your care team."
-)
+# The channel's own replies; their words are responses in domain.yml, reviewed with the rest.
+EMPTY_MESSAGE = "utter_empty_message"
+TOO_LONG = "utter_message_too_long"
+FAILURE = "utter_failure"
 
 MessageHandler = Callable[[UserMessage], Awaitable[Any]]
 
@@ -134,9 +131,17 @@ def checked_request(body: bytes) -> tuple[dict[str, Any], Incoming]:
     return data, incoming
 
 
-def reply(sender: str, text: str) -> HTTPResponse:
-    """A ``200`` answer shaped like Rasa's own REST replies."""
-    return response.json([{"recipient_id": sender, "text": text}])
+@functools.cache
+def channel_reply(name: str) -> str:
+    """The text of the channel's own reply ``name``, from domain.yml."""
+    text: str = load_yaml(paths.DOMAIN)["responses"][name][0]["text"]
+    return text
+
+
+def reply(sender: str, name: str) -> HTTPResponse:
+    """A ``200`` answer shaped like Rasa's own REST replies; never followed by a rating."""
+    message = {"recipient_id": sender, "text": channel_reply(name), ASK_FEEDBACK: False}
+    return response.json([message])
 
 
 def log_failure(sender: str, error: Exception) -> None:
@@ -153,7 +158,9 @@ async def run_turn(on_new_message: MessageHandler, message: UserMessage) -> None
         await on_new_message(message)
     except Exception as error:
         log_failure(message.sender_id, error)
-        await message.output_channel.send_text_message(message.sender_id, FAILURE_REPLY)
+        await message.output_channel.send_response(
+            message.sender_id, {"text": channel_reply(FAILURE), "metadata": {ASK_FEEDBACK: False}}
+        )
 
 
 class FeedbackMarkingOutput(CollectingOutputChannel):
@@ -244,9 +251,9 @@ class RestInput(RasaRestInput):
         except InvalidRequest as error:
             return response.json({"error": str(error)}, status=400)
         if not incoming.message:
-            return reply(incoming.sender, EMPTY_MESSAGE_REPLY)
+            return reply(incoming.sender, EMPTY_MESSAGE)
         if len(incoming.message) > self.max_message_chars:
-            return reply(incoming.sender, TOO_LONG_REPLY.format(limit=self.max_message_chars))
+            return reply(incoming.sender, TOO_LONG)
         # Rasa's handler reads request.json; this spares it parsing the body a second time.
         request.parsed_json = data  # type: ignore[assignment]
         message = unless_comment_is_a_red_flag(incoming.message)
