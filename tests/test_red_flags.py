@@ -572,6 +572,101 @@ MORE_WARNING_SIGNS = [
     ("my dad is twitching all over and won't respond", "seizure"),
     ("my gums are bleeding and my platelets are really low", "bleeding_with_low_platelets"),
     ("low platelets after chemo and now a nosebleed", "bleeding_with_low_platelets"),
+    # Written after tuning for a blind check, added once measured.
+    (
+        "my sister is on weekly taxol and she's burning hot, 38.4 on the ear thermometer",
+        "fever_during_chemo",
+    ),
+    (
+        "Had cycle 4 of docetaxel + cyclophosphamide on Tuesday. Woke up at 100.6F.",
+        "fever_during_chemo",
+    ),
+    (
+        "dad gets gemcitabine every other week. temp 38.2 tonight and he feels rough",
+        "fever_during_chemo",
+    ),
+    (
+        "i take xeloda 2 weeks on 1 week off, today my temperature went to 38.3",
+        "fever_during_chemo",
+    ),
+    ("eribulin day 8 was friday. now fever and chills", "fever_during_chemo"),
+    ("Wife had her Enhertu drip 6 days ago, now she's at 38.5", "fever_during_chemo"),
+    ("post AC chemo day 10, temp 38.1, is this an emergency", "fever_during_chemo"),
+    ("im on vinorelbine, hot and cold, 100.5", "fever_during_chemo"),
+    ("my mom is sitting up gasping and can't speak in full sentences", "breathing"),
+    ("he is wheezing and really struggling to get a breath", "breathing"),
+    ("i feel like i can't get any air in, my chest is so tight", "breathing"),
+    ("her fingernails look blue and she's breathless", "breathing"),
+    ("grandad's face has gone a grey colour and he's fighting to breathe", "breathing"),
+    ("help, my husband is fighting for breath", "breathing"),
+    ("i'm suffocating, can't breathe properly", "breathing"),
+    ("my wife's lips and fingertips are turning purple", "breathing"),
+    ("there's a heavy pressure in the centre of my chest for about 20 mins", "chest_pain"),
+    ("feels like someone is squeezing my chest really hard", "chest_pain"),
+    ("chest tightness for the last half hour and my left arm feels heavy", "chest_pain"),
+    ("my dad says his chest feels crushed and he's sweating", "chest_pain"),
+    ("tight band across my chest that hasn't gone away for 30 minutes", "chest_pain"),
+    ("it's like a heavy weight pressing on my chest and it won't ease", "chest_pain"),
+    ("pressure on my chest since 15 minutes and pain going into my jaw", "chest_pain"),
+    ("my mum has a squeezing feeling in her chest and feels sick", "chest_pain"),
+    ("my nose won't stop bleeding, it's been 35 minutes", "bleeding"),
+    ("cut my hand cooking over an hour ago and it's still bleeding through the towel", "bleeding"),
+    (
+        "she's been bleeding from the nose for ages, platelets were low at her last bloods",
+        "bleeding_with_low_platelets",
+    ),
+    ("my gums keep bleeding and i'm on chemo with low platelets", "bleeding"),
+    ("the bleeding from his port site hasn't stopped for 40 min", "bleeding"),
+    ("nosebleed going on 45 minutes, soaked loads of tissues", "bleeding"),
+    ("i can't get this nosebleed to stop, it's been half an hour", "bleeding"),
+    ("blood is gushing from a cut on my leg", "bleeding"),
+    ("i have mets in my spine and today my bottom feels numb", "spinal_metastases_with_cord_signs"),
+    (
+        "my lower legs are going numb and I've got cancer in the vertebrae",
+        "spinal_metastases_with_cord_signs",
+    ),
+    (
+        "since this morning i've got no feeling when i wipe and i keep leaking wee",
+        "cord_compression_signs",
+    ),
+    (
+        "mum's cancer has spread to her bones and she can't pee since yesterday",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("tingling from my waist down and I wet myself", "cord_compression_signs"),
+    (
+        "my oncologist said I have spinal mets. my legs feel numb and heavy tonight",
+        "spinal_cord_compression",
+    ),
+    (
+        "he has bone metastases and now he can't control his bladder",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("numb groin and i can't tell when i need the toilet", "cord_compression_signs"),
+    ("i've been sick every hour since midnight", "vomiting"),
+    ("she's throwing up even tiny sips of water", "vomiting"),
+    ("can't keep a thing down, been vomiting all day after chemo", "vomiting"),
+    ("every drink i take comes back up", "vomiting"),
+    ("mum has vomited about 15 times today", "vomiting"),
+    ("vomiting every 30 minutes and can't keep fluids down", "vomiting"),
+    ("nothing stays down, not even water", "vomiting"),
+    ("he's been puking every hour and can't even keep his meds down", "vomiting"),
+    ("i think i took a double dose of my oxycodone by accident", "overdose_taken"),
+    ("my 2 year old ate some of my tablets", "overdose_taken"),
+    ("our dog swallowed a few of my capecitabine pills", "overdose_taken"),
+    ("grandma accidentally took her morphine twice", "overdose_taken"),
+    ("i accidentally took triple my dose of gabapentin", "overdose_taken"),
+    ("my toddler chewed on one of my fentanyl patches", "overdose_taken"),
+    ("i took 3 times the amount of tramadol i should", "overdose_taken"),
+    ("my son found my sleeping pills and swallowed some", "overdose_taken"),
+    ("my dad is jerking on the floor and not responding", "seizure"),
+    ("her eyes rolled back and her arms started shaking", "seizure"),
+    ("she's gone stiff and isn't answering me", "seizure"),
+    ("he's shaking all over and won't respond to his name", "seizure"),
+    ("my wife is twitching and her eyes are rolled up", "seizure"),
+    ("mum is stiff, shaking and not responding", "seizure"),
+    ("his whole body went rigid then started jerking", "seizure"),
+    ("she's convulsing and foaming at the mouth", "seizure"),
 ]
 
 # Long messages: the warning sign anywhere among other sentences.
@@ -1055,6 +1150,43 @@ def test_warning_sign_words_alone_do_not_fire(parse: Any, text: str) -> None:
 )
 def test_exceptions_for_emergencies_never_hide_self_harm(parse: Any, text: str) -> None:
     assert_red_flag(parse(text), SELF_HARM)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fever of 38.5 on chemo is that ok",
+        "temp 38.5 on chemo, is that ok?",
+        "she fainted, is she ok",
+        "i had chemo yesterday and now temp 38.5, is it ok",
+        (
+            "my husband had chemo last week, now he is breathless and feverish and temp 38.6, "
+            "is he going to be ok"
+        ),
+        "she was fine this morning but now she can't breathe",
+        "can you help me my mum can't breathe",
+        "can you help i took too many pills",
+        "is it bad i took too many pills",
+        "what does it mean if my husband is not responding",
+        "i'm in my first cycle and have a fever of 38.5",
+        "fever 38.5 after my last cycle",
+        "he collapsed and he doesn't seem ok",
+        "my dad is on chemo and feels ok but his temp is 38.4",
+        "she had a seizure last year and today she is seizing again",
+        "had chemo on monday, temp 38.5 now ok?",
+        "i'm having a panic attack and i can't breathe",
+        "i think i'm having a heart attack, i have anxiety but this feels different",
+        "my nose is bleeding for an hour, is that normal",
+        "is it normal that my nose has been bleeding for an hour on chemo",
+        "does my temp of 38.3 on chemo mean infection",
+        "i passed out on the floor",
+        "she passed out on the sofa",
+        "how much is too much, i took 20 pills",
+    ],
+)
+def test_exceptions_do_not_hide_an_emergency_now(parse: Any, text: str) -> None:
+    """Questions, "is that ok", "now", a panic attack now: the exceptions stop before them."""
+    assert_red_flag(parse(text), EMERGENCY)
 
 
 # --- clearing the classifier's false alarms ----------------------------------------------
