@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT
+from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.nlu.red_flags import EMERGENCY, KINDS, RED_FLAG, SELF_HARM, RedFlagDetector
+from bot.paths import NLU_DATA
 from tests.test_red_flags import (  # noqa: F401 (pytest fixtures)
     PREDICTED,
     detector,
@@ -446,3 +448,31 @@ def test_the_classifiers_false_alarms_are_cleared(
     detector.process([message])
     assert message.get(INTENT)["name"] not in KINDS
     assert message.get(RED_FLAG) is None
+
+
+def training_examples(safety: bool) -> list[tuple[str, str]]:
+    """(text, intent) of the training data's safety examples, or of all the others."""
+    examples = load_data(str(NLU_DATA)).intent_examples
+    pairs = [(example.get("text"), example.get("intent")) for example in examples]
+    return [(text, intent) for text, intent in pairs if (intent in KINDS) is safety]
+
+
+def test_no_training_example_of_another_intent_fires(parse: Any) -> None:  # noqa: F811
+    fired = [text for text, _ in training_examples(safety=False) if parse(text).get(RED_FLAG)]
+    assert fired == []
+
+
+def test_the_exceptions_never_clear_a_safety_example_of_the_training_data(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel],  # noqa: F811
+    detector: RedFlagDetector,  # noqa: F811
+) -> None:
+    """Where the classifier is right about a safety intent, no exception takes it away."""
+    component, model = spacy_nlp
+    cleared = []
+    for text, intent in training_examples(safety=True):
+        message = predicted_message(text, intent=intent, confidence=0.9)
+        component.process([message], model)
+        detector.process([message])
+        if message.get(INTENT)["name"] not in KINDS:
+            cleared.append(text)
+    assert cleared == []
