@@ -1182,6 +1182,10 @@ def test_exceptions_for_emergencies_never_hide_self_harm(parse: Any, text: str) 
         "i passed out on the floor",
         "she passed out on the sofa",
         "how much is too much, i took 20 pills",
+        "is anyone there my mum cant breathe",
+        "will the oxygen make it easier she cant breathe at all",
+        "how do you help someone who is not breathing",
+        "can someone help my dad collapsed",
     ],
 )
 def test_exceptions_do_not_hide_an_emergency_now(parse: Any, text: str) -> None:
