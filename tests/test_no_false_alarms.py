@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT
+from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.nlu.red_flags import EMERGENCY, KINDS, RED_FLAG, SELF_HARM, RedFlagDetector
+from bot.paths import NLU_DATA
 from tests.test_red_flags import (  # noqa: F401 (pytest fixtures)
     PREDICTED,
     detector,
@@ -228,6 +230,131 @@ ORDINARY_BUT_SCARY = [
     "how long does confusion last after brain radiation",
     "my mum keeps forgetting things, is it the chemo brain",
     "i'm dying to see my grandkids this weekend",
+    # Phrasal verbs: passing a message on.
+    "can you pass this on to my nurse",
+    "please pass it along to the care team",
+    "thanks for passing on the info",
+    "i'll pass that on to my mum",
+    "could you pass my question on to a doctor",
+    "my sister passed on your website to me",
+    "i will pass the message along",
+    "passing this on to my husband, he has questions about treatment",
+    "i passed on what you said to my oncologist",
+    "pass on my thanks to whoever wrote this",
+    "can you pass along this info to my doctor",
+    "she passed the leaflet on to me",
+    # General questions about symptoms.
+    "does lung cancer ever make people cough up blood?",
+    "can bone mets cause numb legs?",
+    "is it possible for spine mets to make you wet yourself",
+    "do people with brain mets have seizures",
+    "is coughing up blood a sign of lung mets",
+    "can you vomit blood from liver mets",
+    "can it make your legs go numb",
+    "would spine mets make it hard to pee",
+    "why do some people get short of breath with lung mets",
+    "what does it mean when someone can't keep food down on chemo",
+    "how would i know if it's cord compression",
+    "can mets in the lungs make you struggle to breathe",
+    "does fever happen a lot on docetaxel",
+    "what makes people faint with cancer",
+    "can breast cancer in the brain cause seizures",
+    "is chest tightness a symptom of lung mets",
+    "can a nosebleed be dangerous on chemo",
+    "do bone mets cause numbness between the legs?",
+    # Idioms and rumination.
+    "i'm killing myself with guilt over this",
+    "she's killing herself with worry",
+    "i'm dying to know what the scan shows",
+    "the thought of death keeps me awake",
+    "i'm scared to death of the next scan",
+    "my husband is worried to death",
+    "i'm worried sick",
+    "the waiting is killing me",
+    "i've been thinking about death a lot lately, is that normal",
+    "i'm bored to death in hospital",
+    "i'm sick to death of needles",
+    "this drug is killing me, the side effects are awful",
+    "i'm killing myself trying to keep the house running",
+    "i'm dying to get back to work",
+    "thinking about dying keeps me up at night",
+    "i'm scared to death for my mum",
+    # Panic or anxiety that seemed an emergency.
+    "i thought i was having a heart attack, it turned out to be anxiety",
+    "last night i felt like i couldn't breathe but it was a panic attack",
+    "i had a panic attack yesterday and thought i was dying",
+    "i thought she was having a seizure but she was just shivering from cold",
+    "i was sure i had chest pain but the ecg was fine, they said it was anxiety",
+    "i had a panic attack and couldn't breathe, i'm ok now",
+    "felt like a heart attack last week, it was just anxiety, how do i cope",
+    "my anxiety makes me feel like i can't breathe sometimes",
+    "i thought i was having a stroke but it was a migraine",
+    "yesterday i was gasping during a panic attack, i'm calmer now",
+    "i keep thinking i'm having a heart attack but doctors say it's anxiety",
+    "i had a scare, thought i fainted, but i just dozed off",
+    # Dose limits.
+    "how much morphine is too much",
+    "what is the max dose of oxycodone",
+    "what's the maximum dose of paracetamol a day",
+    "how many tylenol is too many",
+    "how much oramorph can i take in 24 hours",
+    "is 8 paracetamol a day too many",
+    "what happens if i take too much ibuprofen",
+    "what is the highest dose of gabapentin",
+    "is there a limit on how much codeine i can take",
+    "how much is too much oxycodone for my dad",
+    "what dose of morphine is dangerous",
+    "how many mg of tramadol is the max",
+    # Past events, over now.
+    "had a fever on chemo in spring, she's fine now",
+    "she had neutropenic fever in march, she recovered",
+    "i had a temp of 38.5 on docetaxel last cycle, it was treated, all good",
+    "he fainted at christmas but is ok now",
+    "i had a seizure when they found the brain mets, but i'm on keppra and fine",
+    "back in june i had cord compression and had radiotherapy, i can walk again",
+    "she was vomiting non stop after her first cycle, it settled with new anti-sickness meds",
+    "i had a bad nosebleed two weeks ago that stopped, should i mention it",
+    "my dad had a fever of 39 after his infusion a month ago, he's back home and fine",
+    "i had febrile neutropenia on AC, it's resolved and i'm on a lower dose now",
+    "i was coughing up blood in january, it stopped after radiation",
+    "during my first cycle i had a high fever, it's gone now",
+    # Written after tuning for a blind check, added once measured.
+    "could you pass this along to the nurse please",
+    "i'll pass on the information to my husband",
+    "thanks, i will pass it on",
+    "please pass the question on to my oncologist",
+    "my friend passed this site along to me",
+    "can someone pass on my message to the doctor",
+    "can liver mets ever make people throw up blood?",
+    "do bone mets in the spine make people lose bladder control?",
+    "is it common for people with lung mets to struggle to breathe?",
+    "can brain mets make someone have a seizure?",
+    "could chemo make you bleed more easily?",
+    "do people on paclitaxel often get fevers?",
+    "i'm killing myself worrying about my daughter",
+    "i'm dying to know my scan results",
+    "the thought of dying scares me so much",
+    "my mum is scared to death of needles",
+    "this waiting is killing me",
+    "i'm dying for a cup of tea after chemo",
+    "i thought i was having a heart attack yesterday but it was just a panic attack",
+    "last week i felt like i couldn't breathe, it turned out to be anxiety",
+    "i thought my mum was having a stroke but it was just a migraine",
+    "when i panic it feels like i can't breathe, how do i calm down",
+    "i was convinced i was dying but it was anxiety",
+    "had a panic attack last night and couldn't breathe, i'm fine today",
+    "what is the maximum amount of morphine someone can have",
+    "how much paracetamol is too much in one day",
+    "what's the highest dose of oxycodone people take",
+    "how many ibuprofen can i take at once",
+    "is 4000mg of paracetamol too much",
+    "what is a safe dose of codeine",
+    "she had a fever during chemo in the summer, she's fine now",
+    "my dad had neutropenic sepsis last year, he recovered",
+    "i fainted in april but i'm ok now",
+    "i had a seizure when they found my brain mets, now i'm stable on meds",
+    "she was coughing up blood before her radiation, it stopped",
+    "he was vomiting a lot during his first cycle, it settled down",
 ]
 
 # Messages for which the trained classifier predicted a safety intent (measured on the model
@@ -251,6 +378,48 @@ CLASSIFIER_FALSE_ALARMS = [
     ("i get confused with all my appointments", EMERGENCY),
     ("i passed my driving test despite chemo lol", EMERGENCY),
     ("i get out of breath walking up hills now, is that the cancer", EMERGENCY),
+    # Measured on main's model (aab5316) on the second round's messages.
+    ("can you pass this on to my nurse", EMERGENCY),
+    ("please pass it along to the care team", EMERGENCY),
+    ("i'll pass that on to my mum", EMERGENCY),
+    ("could you pass my question on to a doctor", EMERGENCY),
+    ("my sister passed on your website to me", EMERGENCY),
+    ("i will pass the message along", EMERGENCY),
+    ("i passed on what you said to my oncologist", EMERGENCY),
+    ("does lung cancer ever make people cough up blood?", EMERGENCY),
+    ("is coughing up blood a sign of lung mets", EMERGENCY),
+    ("can you vomit blood from liver mets", EMERGENCY),
+    ("can it make your legs go numb", EMERGENCY),
+    ("what does it mean when someone can't keep food down on chemo", EMERGENCY),
+    ("can mets in the lungs make you struggle to breathe", EMERGENCY),
+    ("does fever happen a lot on docetaxel", EMERGENCY),
+    ("what makes people faint with cancer", EMERGENCY),
+    ("i'm killing myself with guilt over this", SELF_HARM),
+    ("she's killing herself with worry", SELF_HARM),
+    ("the thought of death keeps me awake", SELF_HARM),
+    ("i'm killing myself trying to keep the house running", SELF_HARM),
+    ("i thought i was having a heart attack, it turned out to be anxiety", EMERGENCY),
+    ("last night i felt like i couldn't breathe but it was a panic attack", EMERGENCY),
+    ("i had a panic attack yesterday and thought i was dying", EMERGENCY),
+    ("i thought she was having a seizure but she was just shivering from cold", EMERGENCY),
+    ("i had a panic attack and couldn't breathe, i'm ok now", EMERGENCY),
+    ("my anxiety makes me feel like i can't breathe sometimes", EMERGENCY),
+    ("i thought i was having a stroke but it was a migraine", EMERGENCY),
+    ("yesterday i was gasping during a panic attack, i'm calmer now", EMERGENCY),
+    ("i keep thinking i'm having a heart attack but doctors say it's anxiety", EMERGENCY),
+    ("i had a scare, thought i fainted, but i just dozed off", EMERGENCY),
+    ("how much morphine is too much", SELF_HARM),
+    ("had a fever on chemo in spring, she's fine now", EMERGENCY),
+    ("i had a temp of 38.5 on docetaxel last cycle, it was treated, all good", EMERGENCY),
+    ("he fainted at christmas but is ok now", EMERGENCY),
+    (
+        "she was vomiting non stop after her first cycle, it settled with new anti-sickness meds",
+        EMERGENCY,
+    ),
+    ("my dad had a fever of 39 after his infusion a month ago, he's back home and fine", EMERGENCY),
+    ("i had febrile neutropenia on AC, it's resolved and i'm on a lower dose now", EMERGENCY),
+    ("i was coughing up blood in january, it stopped after radiation", EMERGENCY),
+    ("during my first cycle i had a high fever, it's gone now", EMERGENCY),
 ]
 
 
@@ -279,3 +448,31 @@ def test_the_classifiers_false_alarms_are_cleared(
     detector.process([message])
     assert message.get(INTENT)["name"] not in KINDS
     assert message.get(RED_FLAG) is None
+
+
+def training_examples(safety: bool) -> list[tuple[str, str]]:
+    """(text, intent) of the training data's safety examples, or of all the others."""
+    examples = load_data(str(NLU_DATA)).intent_examples
+    pairs = [(example.get("text"), example.get("intent")) for example in examples]
+    return [(text, intent) for text, intent in pairs if (intent in KINDS) is safety]
+
+
+def test_no_training_example_of_another_intent_fires(parse: Any) -> None:  # noqa: F811
+    fired = [text for text, _ in training_examples(safety=False) if parse(text).get(RED_FLAG)]
+    assert fired == []
+
+
+def test_the_exceptions_never_clear_a_safety_example_of_the_training_data(
+    spacy_nlp: tuple[SpacyNLP, SpacyModel],  # noqa: F811
+    detector: RedFlagDetector,  # noqa: F811
+) -> None:
+    """Where the classifier is right about a safety intent, no exception takes it away."""
+    component, model = spacy_nlp
+    cleared = []
+    for text, intent in training_examples(safety=True):
+        message = predicted_message(text, intent=intent, confidence=0.9)
+        component.process([message], model)
+        detector.process([message])
+        if message.get(INTENT)["name"] not in KINDS:
+            cleared.append(text)
+    assert cleared == []

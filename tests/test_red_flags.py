@@ -162,6 +162,9 @@ SELF_HARM_MESSAGES = [
     ("i keep thinking about cutting again", "hurt_self"),
     ("i want to kms", "kill_self"),
     ("i want to jump off a bridge", "method"),
+    # A question that names an overdose gets the crisis answer: the safe mistake.
+    ("how many sleeping pills would be an overdose", "overdose"),
+    ("can you overdose on melatonin", "overdose"),
 ]
 
 # The warning signs of metastatic disease that send patients to the emergency room (issue 11),
@@ -333,7 +336,7 @@ WARNING_SIGNS = [
     ("my husband back is very pain and he cannot walk good now", "spinal_cord_compression"),
     ("she vomit all the day and cannot drink water", "vomiting"),
     ("mom skin become yellow and she sleep all the time, very confuse", "jaundice_with_confusion"),
-    ("he is shaking very much and not answer me, i think it is seizure", "unresponsive"),
+    ("he is shaking very much and not answer me, i think it is seizure", "seizure"),
     ("i take too much pill for sleep, now i feel strange", "overdose_taken"),
     ("breath is very hard for her, more worse today", "breathing"),
     (
@@ -382,6 +385,290 @@ WARNING_SIGNS = [
     ("my partner is suddenly very short of breath and wheezing", "breathing"),
 ]
 
+# Second round (issue 11): categories still missed on messages nobody on the team wrote,
+# in new messages written for these tests.
+MORE_WARNING_SIGNS = [
+    # Fever with the treatment named by its drug or regimen, just over 38 C / 100.4 F.
+    ("temp 38.1 C, had docetaxel on friday", "fever_during_chemo"),
+    ("i'm on paclitaxel weekly and my temperature is 100.5", "fever_during_chemo"),
+    ("mum had her nab-paclitaxel yesterday and now she has a fever", "fever_during_chemo"),
+    ("carboplatin 9 days ago, thermometer reads 38.3", "fever_during_chemo"),
+    ("on capecitabine tablets, feel hot, temp 38.2", "fever_during_chemo"),
+    ("had my AC last week and i'm running 38.6", "fever_during_chemo"),
+    ("my wife is on EC cycle 2, temp of 101", "fever_during_chemo"),
+    ("TC chemo round 3, fever 38.4 since this afternoon", "fever_during_chemo"),
+    ("she had eribulin on day 1 and day 8, now temp 38.9", "fever_during_chemo"),
+    ("gemcitabine yesterday, now shivering with a temp of 38.5", "fever_during_chemo"),
+    ("vinorelbine last tuesday and tonight 38.2 degrees", "fever_during_chemo"),
+    ("my husband gets sacituzumab and he has a temperature of 100.6", "fever_during_chemo"),
+    ("started T-DXd two weeks ago, fever 38.3 this evening", "fever_during_chemo"),
+    ("on enhertu, temp is 38.1", "fever_during_chemo"),
+    ("my infusion was last week and now my temp is 38.4", "fever_during_chemo"),
+    ("i'm on treatment for mets and my temperature just hit 38.2", "fever_during_chemo"),
+    ("doxorubicin and cyclophosphamide 10 days ago, now 38.7 and shaky", "fever_during_chemo"),
+    ("epirubicin on monday, i feel awful and my temp is 100.8F", "fever_during_chemo"),
+    ("i am having trodelvy, my temp 38,3 what i do", "fever_during_chemo"),
+    ("had my docetaxol on wed, now hot and shivery, 38.2", "fever_during_chemo"),
+    ("mum is on xeloda and her temp went up to 100.5 f", "fever_during_chemo"),
+    (
+        "Sorry to bother. My dad started a new regimen (carboplatin + gemcitabine) on the "
+        "3rd. Tonight he is 38.1. Should we wait?",
+        "fever_during_chemo",
+    ),
+    ("kadcyla infusion thursday, today temperature 38.6", "fever_during_chemo"),
+    ("my mother on taxotere, she have fever 38.5 and cold", "fever_during_chemo"),
+    ("i'm having weekly paclitaxel and tonight the thermometer said 38.1", "fever_during_chemo"),
+    # Fighting for air, gasping, blue or grey fingertips, nails or face.
+    ("my husband is fighting for air", "breathing"),
+    ("she's gasping for breath and can't talk", "breathing"),
+    ("i can't get air in", "breathing"),
+    ("he cant get any air into his lungs", "breathing"),
+    ("wheezing and struggling, i feel like i'm suffocating", "breathing"),
+    ("her fingertips are going blue", "breathing"),
+    ("his nails have gone grey and he's breathless", "breathing"),
+    ("my mums face is turning grey and she can barely talk", "breathing"),
+    ("fingers and lips look bluish", "breathing"),
+    ("i'm gasping", "breathing"),
+    ("she keeps gasping and her chest is heaving", "breathing"),
+    ("my dad is wheezing badly and struggling", "breathing"),
+    ("feel like i am drowning, cannot get breath", "breathing"),
+    ("im suffocating", "breathing"),
+    ("i cannot get enough breath in, it is very scary", "breathing"),
+    ("her lips and fingernails are blue", "breathing"),
+    ("he is struggling for air since 10 minutes", "breathing"),
+    ("my wife is panting and can't catch her breath at rest", "breathing"),
+    ("air hunger, getting worse", "breathing"),
+    ("my mum is breathing really fast and shallow and going grey", "breathing"),
+    # Heavy pressure, tightness or squeezing on the chest, lasting minutes now.
+    ("heavy pressure on my chest for the last 20 minutes", "chest_pain"),
+    ("my chest feels tight and squeezed and it won't go away", "chest_pain"),
+    ("tightness in my chest for 15 minutes now", "chest_pain"),
+    ("it feels like an elephant sitting on my chest", "chest_pain"),
+    ("squeezing pain in the middle of my chest going down my arm", "chest_pain"),
+    ("crushing feeling in my chest right now", "chest_pain"),
+    ("my chest is really tight and heavy, it started half an hour ago", "chest_pain"),
+    ("heavy chest pressure, sweating, feel sick", "chest_pain"),
+    ("like a band squeezing around my chest for 10 min", "chest_pain"),
+    ("pressure in my chest that wont stop", "chest_pain"),
+    ("my husband has chest tightness since 20 mins and he is grey and sweaty", "chest_pain"),
+    ("chest pain that spreads to my jaw and left arm", "chest_pain"),
+    ("she says her chest is being squeezed", "chest_pain"),
+    ("a heavy weight on my chest for the past hour", "chest_pain"),
+    ("pain in chest very strong since 30 minutes", "chest_pain"),
+    # Bleeding that will not stop, or with low platelets.
+    ("my nose has been bleeding for 40 minutes and it won't stop", "bleeding"),
+    ("nosebleed for half an hour, my platelets are low from chemo", "bleeding"),
+    ("i cut my finger an hour ago and it is still bleeding", "bleeding"),
+    ("the cut on his leg keeps bleeding, it's been 30 minutes", "bleeding"),
+    ("she has a nosebleed that won't stop", "bleeding"),
+    ("bleeding from my gums wont stop and my platelets are low", "bleeding"),
+    ("my nose keeps bleeding and bleeding, 45 mins now", "bleeding"),
+    ("nose bleed not stopping after 30 min of pressure", "bleeding"),
+    ("still bleeding after an hour", "bleeding"),
+    ("can't stop the bleeding from where my port was", "bleeding"),
+    ("blood keeps pouring out of her nose", "bleeding"),
+    ("the bleeding will not stop and my platelet count is very low", "bleeding"),
+    ("his nose is bleeding nonstop", "bleeding"),
+    ("my mum is bleeding heavy from her nose since one hour, she is on chemo", "bleeding"),
+    ("he's losing a lot of blood", "bleeding"),
+    # A squeezed spinal cord without the word "weakness".
+    (
+        "i can't feel it when i wipe and i have cancer in my spine",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("numb between my legs and my back hurts", "spinal_cord_compression"),
+    (
+        "numbness around my bottom since this morning, i have bone mets",
+        "spinal_metastases_with_cord_signs",
+    ),
+    (
+        "tingling from the waist down, the cancer is in my spine",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("i wet myself today and didn't even feel it, i have spine mets", "spinal_cord_compression"),
+    ("i can't feel my bladder anymore and my legs are going numb", "cord_compression_signs"),
+    (
+        "had a bowel accident and i didn't feel it coming, mets in my vertebrae",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("can't pass urine since last night and my legs are numb", "cord_compression_signs"),
+    ("my legs are going numb and i have mets in my bones", "spinal_metastases_with_cord_signs"),
+    (
+        "her MRI last month showed paraparesis risk, now she can't feel her legs properly",
+        "sudden_weakness",
+    ),
+    ("i think i have urinary retention and my spine mets hurt", "spinal_cord_compression"),
+    (
+        "mum has cancer in her spine and she keeps wetting herself",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("numb bum and can't feel when i need to pee", "cord_compression_signs"),
+    (
+        "bone mets in my back, now pins and needles in both legs",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("tingling in my legs and i cannot feel when i wee", "cord_compression_signs"),
+    ("i have paraparesis now, bone mets", "spinal_metastases_with_cord_signs"),
+    (
+        "my husband has cancer in his bones, he says his legs feel like jelly",
+        "spinal_metastases_with_cord_signs",
+    ),
+    (
+        "I have mets in my lumbar spine. Since yesterday the inside of my thighs feel numb.",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("no back pain but numb between my legs and i peed myself", "spinal_cord_compression"),
+    # Sick every hour, even sips of water coming back up.
+    ("i'm being sick every hour", "vomiting"),
+    ("even sips of water come back up", "vomiting"),
+    ("i can't keep anything down", "vomiting"),
+    ("she cant keep anything down since yesterday", "vomiting"),
+    ("vomiting every half hour since the chemo", "vomiting"),
+    ("every time i drink something i throw it up", "vomiting"),
+    ("he's sick every 20 minutes and can't keep water in", "vomiting"),
+    ("i throw up even water", "vomiting"),
+    ("mum is vomiting hourly and is very weak", "vomiting"),
+    ("anything i eat or drink comes straight back up", "vomiting"),
+    (
+        "i have been vomiting since 6 this morning and can't even keep sips of water down",
+        "vomiting",
+    ),
+    ("everything comes back up, even water", "vomiting"),
+    ("sick all day, nothing stays down", "vomiting"),
+    ("vomit every hour from last night, even water out", "vomiting"),
+    ("i keep throwing up, i've been sick like 12 times", "vomiting"),
+    # Double doses, and a child or pet that swallowed someone's tablets.
+    ("i accidentally took double my dose of oxycodone", "overdose_taken"),
+    ("i took triple the dose of my morphine by mistake", "overdose_taken"),
+    ("i think i took too many of my sleeping tablets", "overdose_taken"),
+    ("my son swallowed some of my capecitabine tablets", "overdose_taken"),
+    ("the dog ate my chemo pills", "overdose_taken"),
+    ("my toddler got into my pills and swallowed some", "overdose_taken"),
+    ("my daughter ate some of grandma's tablets", "overdose_taken"),
+    ("she took 2 doses of her fentanyl patch by mistake", "overdose_taken"),
+    ("i took double my dose of morphine an hour ago", "overdose_taken"),
+    ("my 3 year old swallowed one of my morphine tablets", "overdose_taken"),
+    ("the cat chewed my pills", "overdose_taken"),
+    ("i took a double dose of my xeloda", "overdose_taken"),
+    ("took four times my usual amount of oxycontin", "overdose_taken"),
+    ("my husband took his pain meds twice by accident and now he's very sleepy", "overdose_taken"),
+    ("i accidentally took 3 times my dose", "overdose_taken"),
+    ("kid ate my meds", "overdose_taken"),
+    # A seizure described, not named.
+    ("she is shaking all over and not responding", "seizure"),
+    ("his arms and legs are jerking and he won't answer me", "seizure"),
+    ("her eyes rolled back and she went stiff", "seizure"),
+    ("he's stiff and unresponsive", "seizure"),
+    ("my mom is shaking and not answering", "seizure"),
+    ("she went rigid and started jerking", "seizure"),
+    ("his eyes are rolling back and he is twitching", "seizure"),
+    ("my husband is jerking and his eyes rolled up", "seizure"),
+    ("mum suddenly went stiff, eyes rolled, and now she won't wake properly", "seizure"),
+    ("he is shaking uncontrollably and not answering when i call his name", "seizure"),
+    ("she's jerking her arms and not responding to me", "seizure"),
+    ("my wife is stiff and shaking and foaming", "seizure"),
+    ("his body is jerking and he is not with us", "seizure"),
+    ("she is shaking and doesn't respond", "seizure"),
+    ("my dad is twitching all over and won't respond", "seizure"),
+    ("my gums are bleeding and my platelets are really low", "bleeding_with_low_platelets"),
+    ("low platelets after chemo and now a nosebleed", "bleeding_with_low_platelets"),
+    # Written after tuning for a blind check, added once measured.
+    (
+        "my sister is on weekly taxol and she's burning hot, 38.4 on the ear thermometer",
+        "fever_during_chemo",
+    ),
+    (
+        "Had cycle 4 of docetaxel + cyclophosphamide on Tuesday. Woke up at 100.6F.",
+        "fever_during_chemo",
+    ),
+    (
+        "dad gets gemcitabine every other week. temp 38.2 tonight and he feels rough",
+        "fever_during_chemo",
+    ),
+    (
+        "i take xeloda 2 weeks on 1 week off, today my temperature went to 38.3",
+        "fever_during_chemo",
+    ),
+    ("eribulin day 8 was friday. now fever and chills", "fever_during_chemo"),
+    ("Wife had her Enhertu drip 6 days ago, now she's at 38.5", "fever_during_chemo"),
+    ("post AC chemo day 10, temp 38.1, is this an emergency", "fever_during_chemo"),
+    ("im on vinorelbine, hot and cold, 100.5", "fever_during_chemo"),
+    ("my mom is sitting up gasping and can't speak in full sentences", "breathing"),
+    ("he is wheezing and really struggling to get a breath", "breathing"),
+    ("i feel like i can't get any air in, my chest is so tight", "breathing"),
+    ("her fingernails look blue and she's breathless", "breathing"),
+    ("grandad's face has gone a grey colour and he's fighting to breathe", "breathing"),
+    ("help, my husband is fighting for breath", "breathing"),
+    ("i'm suffocating, can't breathe properly", "breathing"),
+    ("my wife's lips and fingertips are turning purple", "breathing"),
+    ("there's a heavy pressure in the centre of my chest for about 20 mins", "chest_pain"),
+    ("feels like someone is squeezing my chest really hard", "chest_pain"),
+    ("chest tightness for the last half hour and my left arm feels heavy", "chest_pain"),
+    ("my dad says his chest feels crushed and he's sweating", "chest_pain"),
+    ("tight band across my chest that hasn't gone away for 30 minutes", "chest_pain"),
+    ("it's like a heavy weight pressing on my chest and it won't ease", "chest_pain"),
+    ("pressure on my chest since 15 minutes and pain going into my jaw", "chest_pain"),
+    ("my mum has a squeezing feeling in her chest and feels sick", "chest_pain"),
+    ("my nose won't stop bleeding, it's been 35 minutes", "bleeding"),
+    ("cut my hand cooking over an hour ago and it's still bleeding through the towel", "bleeding"),
+    (
+        "she's been bleeding from the nose for ages, platelets were low at her last bloods",
+        "bleeding_with_low_platelets",
+    ),
+    ("my gums keep bleeding and i'm on chemo with low platelets", "bleeding"),
+    ("the bleeding from his port site hasn't stopped for 40 min", "bleeding"),
+    ("nosebleed going on 45 minutes, soaked loads of tissues", "bleeding"),
+    ("i can't get this nosebleed to stop, it's been half an hour", "bleeding"),
+    ("blood is gushing from a cut on my leg", "bleeding"),
+    ("i have mets in my spine and today my bottom feels numb", "spinal_metastases_with_cord_signs"),
+    (
+        "my lower legs are going numb and I've got cancer in the vertebrae",
+        "spinal_metastases_with_cord_signs",
+    ),
+    (
+        "since this morning i've got no feeling when i wipe and i keep leaking wee",
+        "cord_compression_signs",
+    ),
+    (
+        "mum's cancer has spread to her bones and she can't pee since yesterday",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("tingling from my waist down and I wet myself", "cord_compression_signs"),
+    (
+        "my oncologist said I have spinal mets. my legs feel numb and heavy tonight",
+        "spinal_cord_compression",
+    ),
+    (
+        "he has bone metastases and now he can't control his bladder",
+        "spinal_metastases_with_cord_signs",
+    ),
+    ("numb groin and i can't tell when i need the toilet", "cord_compression_signs"),
+    ("i've been sick every hour since midnight", "vomiting"),
+    ("she's throwing up even tiny sips of water", "vomiting"),
+    ("can't keep a thing down, been vomiting all day after chemo", "vomiting"),
+    ("every drink i take comes back up", "vomiting"),
+    ("mum has vomited about 15 times today", "vomiting"),
+    ("vomiting every 30 minutes and can't keep fluids down", "vomiting"),
+    ("nothing stays down, not even water", "vomiting"),
+    ("he's been puking every hour and can't even keep his meds down", "vomiting"),
+    ("i think i took a double dose of my oxycodone by accident", "overdose_taken"),
+    ("my 2 year old ate some of my tablets", "overdose_taken"),
+    ("our dog swallowed a few of my capecitabine pills", "overdose_taken"),
+    ("grandma accidentally took her morphine twice", "overdose_taken"),
+    ("i accidentally took triple my dose of gabapentin", "overdose_taken"),
+    ("my toddler chewed on one of my fentanyl patches", "overdose_taken"),
+    ("i took 3 times the amount of tramadol i should", "overdose_taken"),
+    ("my son found my sleeping pills and swallowed some", "overdose_taken"),
+    ("my dad is jerking on the floor and not responding", "seizure"),
+    ("her eyes rolled back and her arms started shaking", "seizure"),
+    ("she's gone stiff and isn't answering me", "seizure"),
+    ("he's shaking all over and won't respond to his name", "seizure"),
+    ("my wife is twitching and her eyes are rolled up", "seizure"),
+    ("mum is stiff, shaking and not responding", "seizure"),
+    ("his whole body went rigid then started jerking", "seizure"),
+    ("she's convulsing and foaming at the mouth", "seizure"),
+]
+
 # Long messages: the warning sign anywhere among other sentences.
 LONG_MESSAGES = [
     (
@@ -399,7 +686,7 @@ LONG_MESSAGES = [
         "Sorry for the long message. My wife has bone mets. Her back pain has been much "
         "worse this week. I read a lot about treatment options. Today her legs felt numb "
         "and she nearly fell.",
-        "spinal_cord_compression",
+        "spinal_metastases_with_cord_signs",
     ),
     (
         "hi so my mom has mets in her liver and the doctors said the treatment is working"
@@ -560,7 +847,7 @@ def test_symptom_questions_and_denials_do_not_fire(parse: Any, text: str) -> Non
 def test_every_family_is_tested() -> None:
     patterns = yaml.safe_load(PATTERNS_PATH.read_text(encoding="utf-8"))
     tested = {
-        EMERGENCY: {family for _, family in EMERGENCIES + WARNING_SIGNS},
+        EMERGENCY: {family for _, family in EMERGENCIES + WARNING_SIGNS + MORE_WARNING_SIGNS},
         SELF_HARM: {family for _, family in SELF_HARM_MESSAGES},
     }
     for kind in KINDS:
@@ -716,7 +1003,7 @@ def test_rasa_accepts_the_pipeline() -> None:
 # --- the warning signs of metastatic disease ---------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "family"), WARNING_SIGNS + LONG_MESSAGES)
+@pytest.mark.parametrize(("text", "family"), WARNING_SIGNS + MORE_WARNING_SIGNS + LONG_MESSAGES)
 def test_warning_signs_fire(parse: Any, detector: RedFlagDetector, text: str, family: str) -> None:
     message = parse(text)
     assert_red_flag(message, EMERGENCY)
@@ -863,6 +1150,47 @@ def test_warning_sign_words_alone_do_not_fire(parse: Any, text: str) -> None:
 )
 def test_exceptions_for_emergencies_never_hide_self_harm(parse: Any, text: str) -> None:
     assert_red_flag(parse(text), SELF_HARM)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fever of 38.5 on chemo is that ok",
+        "temp 38.5 on chemo, is that ok?",
+        "she fainted, is she ok",
+        "i had chemo yesterday and now temp 38.5, is it ok",
+        (
+            "my husband had chemo last week, now he is breathless and feverish and temp 38.6, "
+            "is he going to be ok"
+        ),
+        "she was fine this morning but now she can't breathe",
+        "can you help me my mum can't breathe",
+        "can you help i took too many pills",
+        "is it bad i took too many pills",
+        "what does it mean if my husband is not responding",
+        "i'm in my first cycle and have a fever of 38.5",
+        "fever 38.5 after my last cycle",
+        "he collapsed and he doesn't seem ok",
+        "my dad is on chemo and feels ok but his temp is 38.4",
+        "she had a seizure last year and today she is seizing again",
+        "had chemo on monday, temp 38.5 now ok?",
+        "i'm having a panic attack and i can't breathe",
+        "i think i'm having a heart attack, i have anxiety but this feels different",
+        "my nose is bleeding for an hour, is that normal",
+        "is it normal that my nose has been bleeding for an hour on chemo",
+        "does my temp of 38.3 on chemo mean infection",
+        "i passed out on the floor",
+        "she passed out on the sofa",
+        "how much is too much, i took 20 pills",
+        "is anyone there my mum cant breathe",
+        "will the oxygen make it easier she cant breathe at all",
+        "how do you help someone who is not breathing",
+        "can someone help my dad collapsed",
+    ],
+)
+def test_exceptions_do_not_hide_an_emergency_now(parse: Any, text: str) -> None:
+    """Questions, "is that ok", "now", a panic attack now: the exceptions stop before them."""
+    assert_red_flag(parse(text), EMERGENCY)
 
 
 # --- clearing the classifier's false alarms ----------------------------------------------
