@@ -17,12 +17,12 @@ from bot import PROJECT_ROOT
 from bot.article import sites
 from bot.serve import Servers
 from bot.settings import Settings
-from bot.web.server import WEB_DIR, render_demo_page
+from bot.web.server import WEB_DIR, render_demo_page, safety_notice
 from tests.axe import serious_violations
 
 SCREENSHOT = PROJECT_ROOT / "test-output" / "widget.png"
 REPLY_TIMEOUT_MS = 30_000
-NOTICE = "Not medical advice. In an emergency call 911."
+NOTICE = "Not medical advice. In an emergency call 911."  # the domain's safety line, filled in
 MARKUP = "<img src=x onerror=alert(1)>"
 WIDGET_BUDGET_KB = 20
 COMMENT_LABEL = "Would you like to tell us what was missing? (optional)"
@@ -249,3 +249,11 @@ def test_the_demo_page_has_no_serious_accessibility_violations(axe_page: Page) -
     feedback_question(axe_page).get_by_role("button", name="No").click()
     expect(axe_page.get_by_label(COMMENT_LABEL)).to_be_focused()
     assert serious_violations(axe_page) == []
+
+
+def test_the_safety_notice_follows_the_emergency_number_slot() -> None:
+    """One place for the number: the domain's slot; the demo page's notice is filled from it."""
+    assert safety_notice() == NOTICE
+    assert NOTICE in render_demo_page("http://localhost:5005").decode()
+    assert "911" not in (WEB_DIR / "index.html").read_text()
+    assert "911" not in (WEB_DIR / "widget.js").read_text()

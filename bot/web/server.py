@@ -22,6 +22,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bot import paths
+from bot.article import load_yaml
 from bot.feedback import rating_question
 from bot.settings import Settings
 
@@ -30,13 +32,24 @@ DEMO_PAGE = WEB_DIR / "index.html"
 SERVER_URL_PLACEHOLDER = "{{RASA_SERVER_URL}}"
 QUESTION_PLACEHOLDER = "{{FEEDBACK_QUESTION}}"
 BUTTONS_PLACEHOLDER = "{{FEEDBACK_BUTTONS}}"
+NOTICE_PLACEHOLDER = "{{SAFETY_NOTICE}}"
+NOTICE_RESPONSE = "utter_safety_notice"
 SERVED_SUFFIXES = {".html", ".js", ".css", ".png", ".svg", ".ico"}
+
+
+def safety_notice() -> str:
+    """The widget's safety line, with the domain's emergency number (one place to change it)."""
+    domain = load_yaml(paths.DOMAIN)
+    number = str(domain["slots"]["emergency_number"]["initial_value"])
+    text: str = domain["responses"][NOTICE_RESPONSE][0]["text"]
+    return text.replace("{emergency_number}", number)
 
 
 def render_demo_page(rasa_url: str) -> bytes:
     """The demo page with the widget pointed at ``rasa_url``."""
     question, buttons = rating_question()
     values = {
+        NOTICE_PLACEHOLDER: safety_notice(),
         SERVER_URL_PLACEHOLDER: rasa_url,
         QUESTION_PLACEHOLDER: question,
         BUTTONS_PLACEHOLDER: json.dumps(buttons),

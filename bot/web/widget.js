@@ -34,7 +34,7 @@
     server: script.dataset.server.replace(/\/+$/, ""),
     title: script.dataset.title || "Ask a question",
     greeting: script.dataset.greeting || "",
-    notice: script.dataset.notice || "Not medical advice. In an emergency call 911.",
+    notice: script.dataset.notice || "Not medical advice. In an emergency call your local emergency number.",
     css: script.dataset.css || new URL("widget.css", script.src).href,
     storage: script.dataset.storage === "local" ? "localStorage" : "sessionStorage",
     feedbackQuestion: script.dataset.feedbackQuestion || "",
