@@ -34,6 +34,7 @@ REPORT = PROJECT_ROOT / "reports" / "review.md"
 EXAMPLES_PER_INTENT = 5
 NLU_FALLBACK = "nlu_fallback"
 SITE_ACTION = "action_site_symptoms"
+WORRY_ACTION = "action_symptom_worry"
 NOT_COVERED_EXAMPLE = "skin"
 SIGN_OFF_BOX = "- [ ] Approved  - [ ] Needs a change: ________________________________"
 
@@ -80,7 +81,7 @@ class Project:
             answers.append(Sourced.of(name, text, buttons, variation.get("metadata")))
         return answers
 
-    def answers_from(self, responses: Iterable[dict[str, Any]]) -> list[Sourced]:
+    def answers_from(self, responses: Iterable[dict[str, Any]], action: str) -> list[Sourced]:
         """The messages a custom action sent, with named responses looked up in the domain."""
         answers: list[Sourced] = []
         for message in responses:
@@ -89,7 +90,7 @@ class Project:
                 continue
             text = message.get("text") or ""
             buttons = message.get("buttons")
-            answers.append(Sourced.of(SITE_ACTION, text, buttons, message.get("metadata")))
+            answers.append(Sourced.of(action, text, buttons, message.get("metadata")))
         return answers
 
 
@@ -119,34 +120,39 @@ def spread(items: Sequence[str], count: int) -> list[str]:
     return [items[round(index * last / (count - 1))] for index in range(count)]
 
 
-async def site_cases(project: Project) -> list[Case]:
-    """The replies of ``action_site_symptoms``, from the action itself, case by case."""
+async def action_cases(project: Project) -> dict[str, list[Case]]:
+    """The replies of the site-symptoms and symptom-worry actions, from the actions themselves."""
     from bot.article import sites
     from bot.staff.actions import load_executor, run_action
 
     executor = load_executor()
     domain = project.domain.as_dict()
 
-    async def reply(sites_named: list[str], slots: dict[str, Any] | None = None) -> list[Sourced]:
-        message = {
-            "text": " and ".join(sites_named),
-            "intent": {"name": "site_symptoms", "confidence": 1.0},
-            "entities": [{"entity": "site", "value": site} for site in sites_named],
-        }
-        return project.answers_from(await run_action(executor, SITE_ACTION, domain, message, slots))
+    async def cases(action: str, intent: str) -> list[Case]:
+        async def reply(sites_named: list[str]) -> list[Sourced]:
+            message = {
+                "text": " and ".join(sites_named),
+                "intent": {"name": intent, "confidence": 1.0},
+                "entities": [{"entity": "site", "value": site} for site in sites_named],
+            }
+            sent = await run_action(executor, action, domain, message, None)
+            return project.answers_from(sent, action)
 
-    cases = [
-        Case(f"Asked about {entry['name']}", await reply([site]))
-        for site, entry in sites()["sites"].items()
-    ]
-    cases.append(Case("No site named, none asked about before", await reply([])))
-    cases.append(
-        Case(
-            f'A place the guide does not cover (e.g. "{NOT_COVERED_EXAMPLE}")',
-            await reply([NOT_COVERED_EXAMPLE]),
-        )
-    )
-    return cases
+        found = [
+            Case(f"Asked about {entry['name']}", await reply([site]))
+            for site, entry in sites()["sites"].items()
+        ]
+        found.append(Case("No site named, none asked about before", await reply([])))
+        example = f'A place the guide does not cover (e.g. "{NOT_COVERED_EXAMPLE}")'
+        found.append(Case(example, await reply([NOT_COVERED_EXAMPLE])))
+        return found
+
+    wanted = {SITE_ACTION: "site_symptoms", WORRY_ACTION: "symptom_worry"}
+    return {
+        action: await cases(action, intent)
+        for action, intent in wanted.items()
+        if action in project.domain.user_actions
+    }
 
 
 def quoted(text: str) -> list[str]:
@@ -154,7 +160,7 @@ def quoted(text: str) -> list[str]:
 
 
 def answer_lines(answer: Sourced) -> list[str]:
-    lines = [f"Sourced (`{answer.source}`):", "", *quoted(answer.text), ""]
+    lines = [f"Answer (`{answer.source}`):", "", *quoted(answer.text), ""]
     if answer.buttons:
         titles = " · ".join(f"[{button.get('title')}]" for button in answer.buttons)
         lines += [f"Buttons: {titles}", ""]
@@ -178,14 +184,14 @@ def examples_lines(project: Project, intent: str) -> list[str]:
 
 
 def intent_section(
-    project: Project, number: int, intent: str, cases: list[Case] | None
+    project: Project, number: int, intent: str, cases: dict[str, list[Case]]
 ) -> list[str]:
     lines = [f"## {number}. `{intent}`", "", *examples_lines(project, intent)]
     actions = project.actions_by_intent.get(intent) or [f"utter_{intent}"]
     for action in actions:
-        if action == SITE_ACTION and cases is not None:
+        if action in cases:
             lines += [f"The answer (`{action}`) depends on the site named:", ""]
-            for case in cases:
+            for case in cases[action]:
                 lines += [f"### {case.title}", ""]
                 for answer in case.answers:
                     lines += answer_lines(answer)
@@ -221,7 +227,7 @@ def git(*arguments: str) -> str:
 def header_lines() -> list[str]:
     article = source()
     return [
-        "# Sourceds for clinical review",
+        "# Answers for clinical review",
         "",
         provenance_line(),
         "",
@@ -248,7 +254,7 @@ def sign_off_lines() -> list[str]:
     ]
 
 
-def build_report(project: Project, cases: list[Case] | None) -> str:
+def build_report(project: Project, cases: dict[str, list[Case]]) -> str:
     """The review report as Markdown."""
     intents = list(project.intents)
     if NLU_FALLBACK in project.actions_by_intent:
@@ -258,11 +264,11 @@ def build_report(project: Project, cases: list[Case] | None) -> str:
     for number, intent in enumerate(intents, start=1):
         lines += intent_section(project, number, intent, cases)
         shown.update(project.actions_by_intent.get(intent) or [f"utter_{intent}"])
-    if cases is not None:
-        shown.update(answer.source for case in cases for answer in case.answers)
+    for listed in cases.values():
+        shown.update(answer.source for case in listed for answer in case.answers)
     others = [name for name in project.domain.responses if name not in shown]
     if others:
-        lines += ["## Other answers", "", "Sourceds that no question leads to directly.", ""]
+        lines += ["## Other answers", "", "Answers that no question leads to directly.", ""]
         for name in others:
             lines += [f"### `{name}`", ""]
             for answer in project.response(name):
@@ -274,7 +280,7 @@ def build_report(project: Project, cases: list[Case] | None) -> str:
 def write_report(path: Path = REPORT) -> Path:
     """Write the review report to ``path`` and return it."""
     project = Project()
-    cases = asyncio.run(site_cases(project)) if SITE_ACTION in project.domain.user_actions else None
+    cases = asyncio.run(action_cases(project))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(project, cases), encoding="utf-8")
     return path
