@@ -50,7 +50,7 @@ def test_only_question_sentences_of_a_long_message_are_candidates(nlp: Language)
 
 def test_the_splitter_appends_one_message_per_question_sentence(nlp: Language) -> None:
     whole = with_doc(nlp, LONG)
-    batch = QuestionSentenceSplitter().process([whole])
+    batch = QuestionSentenceSplitter({}).process([whole])
     assert batch[0] is whole
     assert [(m.get(TEXT), m.get(SENTENCE_OF)) for m in batch[1:]] == [
         ("what does that mean for her?", 0)
@@ -60,7 +60,7 @@ def test_the_splitter_appends_one_message_per_question_sentence(nlp: Language) -
 
 def run_focus(nlp: Language, whole_confidence: float, sentence_confidence: float) -> Message:
     whole = with_doc(nlp, LONG)
-    batch = QuestionSentenceSplitter().process([whole])
+    batch = QuestionSentenceSplitter({}).process([whole])
     predicted(batch[0], "treatment", whole_confidence)
     predicted(batch[1], "site_symptoms", sentence_confidence)
     focus = QuestionFocus(QuestionFocus.get_default_config())

@@ -36,15 +36,13 @@ import unicodedata
 from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from bot.nlu.component import ConfiguredComponent
 from bot.nlu.overrides import override_intent
 
 logger = logging.getLogger(__name__)
@@ -91,7 +89,7 @@ def has_vowel(word: str) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class OtherLanguageDetector(GraphComponent, IntentClassifier):
+class OtherLanguageDetector(ConfiguredComponent, IntentClassifier):
     """Sets the intent ``other_language`` for a message written in another language.
 
     Adds the output property ``language`` (ISO 639-1 code) when it does; other messages are
@@ -118,19 +116,8 @@ class OtherLanguageDetector(GraphComponent, IntentClassifier):
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Initialize the component and load Lingua's models."""
-        self.component_config = config
+        super().__init__(config)
         self.detector = lingua_detector(tuple(config["languages"]))
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OtherLanguageDetector:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set ``other_language`` on the messages written in another language."""

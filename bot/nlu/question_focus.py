@@ -26,10 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import (
@@ -40,6 +37,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from spacy.tokens import Doc, Span
+
+from bot.nlu.component import ConfiguredComponent
 
 # Set on a sentence message: the position of its whole message in the batch.
 SENTENCE_OF = "question_focus_sentence_of"
@@ -72,19 +71,8 @@ def sentence_message(sentence: Span, position: int) -> Message:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class QuestionSentenceSplitter(GraphComponent):
+class QuestionSentenceSplitter(ConfiguredComponent):
     """Appends a message for each question sentence of a multi-sentence message."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionSentenceSplitter:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """The messages, followed by one message per question sentence."""
@@ -98,7 +86,7 @@ class QuestionSentenceSplitter(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class QuestionFocus(GraphComponent, IntentClassifier):
+class QuestionFocus(ConfiguredComponent, IntentClassifier):
     """Gives a message the intent of its question sentence (see the module docstring)."""
 
     @staticmethod
@@ -109,20 +97,6 @@ class QuestionFocus(GraphComponent, IntentClassifier):
             # sentence this confident wins even when the whole message looks more confident.
             "min_sentence_confidence": 0.5,
         }
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.component_config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionFocus:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """The whole messages only, each with its question sentence's intent if it wins."""

@@ -54,10 +54,7 @@ from typing import Any
 
 import spacy
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import (
@@ -73,6 +70,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
+
+from bot.nlu.component import ConfiguredComponent
 
 logger = logging.getLogger(__name__)
 
@@ -401,7 +400,7 @@ def patterns_hash(path: Path) -> str:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RedFlagDetector(GraphComponent, IntentClassifier):
+class RedFlagDetector(ConfiguredComponent, IntentClassifier):
     """Overrides the intent with ``emergency`` or ``self_harm`` when a red flag is found.
 
     Sets ``intent`` to the red flag's kind with confidence 1.0, puts the intent predicted
@@ -436,21 +435,10 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
         """Lists required dependencies (see parent class for full docstring)."""
         return ["spacy"]
 
-    def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher) -> None:
+    def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
         """Initialize the detector with its config and the matcher it uses."""
-        self.component_config = config
-        self.matcher = matcher
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RedFlagDetector:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config, RedFlagMatcher(load_patterns(_patterns_path(config))))
+        super().__init__(config)
+        self.matcher = matcher or RedFlagMatcher(load_patterns(_patterns_path(config)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Override the intent of messages that contain a red flag; clear false alarms.
