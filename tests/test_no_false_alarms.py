@@ -476,4 +476,3 @@ def test_the_exceptions_never_clear_a_safety_example_of_the_training_data(
         if message.get(INTENT)["name"] not in KINDS:
             cleared.append(text)
     assert cleared == []
-
