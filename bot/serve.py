@@ -157,7 +157,6 @@ class Servers:
             "console",
             console_command(self.settings),
             f"{self.settings.staff_url}/health",
-            env={"STAFF_TOKEN": staff_token(self.settings)},
         )
 
     @property
@@ -175,6 +174,9 @@ class Servers:
         check_tracker_store(self.settings.tracker_db)
         redis_dir(self.settings).mkdir(exist_ok=True)
         write_credentials(self.settings)
+        # Made here, not when the servers are described, so that nothing is written before
+        # the tracker store's folder has been checked.
+        self.console.env["STAFF_TOKEN"] = staff_token(self.settings)
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         self.prepare()
