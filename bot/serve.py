@@ -228,9 +228,9 @@ class Servers:
 
 
 @contextmanager
-def running(settings: Settings | None = None) -> Iterator[Servers]:
-    """Servers that are up inside the ``with`` block and stopped after it."""
-    servers = Servers(settings)
+def running(settings: Settings | None = None, layout: type[Servers] = Servers) -> Iterator[Servers]:
+    """Servers (or another ``layout``, such as a cluster) up inside the ``with`` block."""
+    servers = layout(settings)
     servers.start()
     try:
         yield servers

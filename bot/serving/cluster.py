@@ -10,16 +10,14 @@
 
     python -m bot.serving.cluster      (make cluster; Ctrl-C stops everything)
 
-Tests and benchmarks use :class:`Cluster` like :class:`bot.serve.Servers`, or the
-:func:`running_cluster` context manager.
+Tests and benchmarks use :class:`Cluster` like :class:`bot.serve.Servers`, and
+:func:`bot.serve.running` takes it too.
 """
 
 from __future__ import annotations
 
 import socket
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,17 +147,6 @@ def cluster_on_loopback(state_dir: Path, **overrides: Any) -> Settings:
         others = {settings.actions_port, settings.web_port, settings.redis_port}
         if others.isdisjoint(ports) and settings.postgres_port not in ports:
             return settings
-
-
-@contextmanager
-def running_cluster(settings: Settings | None = None) -> Iterator[Cluster]:
-    """A cluster that is up inside the ``with`` block and stopped after it."""
-    cluster = Cluster(settings)
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 def main() -> None:
