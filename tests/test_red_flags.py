@@ -190,6 +190,8 @@ WARNING_SIGNS = [
         "spinal_cord_compression",
     ),
     ("her back is really sore and she lost control of her bowels", "spinal_cord_compression"),
+    ("my back has been agony for days and both legs are tingling", "spinal_cord_compression"),
+    ("his spine has mets and he wet himself without noticing", "spinal_metastases_with_cord_signs"),
     ("my bak pain is worse and my legs feel heavy and numb", "spinal_cord_compression"),
     (
         "dad complains his back hurts and he can barely walk, his legs are so weak",
@@ -721,6 +723,8 @@ LONG_MESSAGES = [
 
 # Questions and statements that mention a red-flag word but are not a red flag.
 NOT_RED_FLAGS = [
+    "my back has been sore since gardening, no numbness or weakness",
+    "my spine has cancer in it, what symptoms should i watch for",
     "can i give away my old wigs",
     "the nausea wont stop for good?",
     "radiation burned my skin",
@@ -793,7 +797,7 @@ def create_detector(storage_path: Path, **config: Any) -> RedFlagDetector:
 
 
 def predicted_message(text: str, intent: str = PREDICTED, confidence: float = 0.9) -> Message:
-    """A message as DIET leaves it: the intent and a ranking."""
+    """A message as the intent classifier leaves it: the intent and a ranking."""
     message = Message(data={TEXT: text})
     ranking = [
         {"name": intent, "confidence": confidence},

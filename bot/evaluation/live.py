@@ -2,7 +2,8 @@
 back from the conversation's tracker (Rasa's HTTP API), so each turn is seen as served.
 
 The tracker says what no reply text can: the intent as served (``nlu_fallback`` included) and
-the one DIET ranked first, which actions ran, and which response each bot message was.
+the one the intent classifier ranked first, which actions ran, and which response each bot
+message was.
 """
 
 from __future__ import annotations

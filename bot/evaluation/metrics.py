@@ -24,7 +24,9 @@ class Outcome:
     text: str
     intent: str
     served: str  # the intent as served, nlu_fallback included
-    ranked: str  # the intent DIET ranked first (nlu_fallback undone, as `rasa test nlu` does)
+    ranked: (
+        str  # the intent the classifier ranked first (nlu_fallback undone, as `rasa test nlu` does)
+    )
     baseline: str
     right: bool  # the reply, judged by bot.evaluation.answers
     false_alarm: bool
@@ -45,7 +47,7 @@ Figure = tuple[Callable[[Outcome], bool], Callable[[Outcome], bool]]  # (counted
 SINGLE_FIGURES: dict[str, Figure] = {
     "Right answers in scope (REST)": (lambda o: o.in_scope, lambda o: o.right),
     "Intent in scope, Rasa as served": (lambda o: o.in_scope, lambda o: o.served == o.intent),
-    "Intent in scope, DIET first": (lambda o: o.in_scope, lambda o: o.ranked == o.intent),
+    "Intent in scope, classifier first": (lambda o: o.in_scope, lambda o: o.ranked == o.intent),
     "Intent in scope, SVM": (lambda o: o.in_scope, lambda o: o.baseline == o.intent),
     "Out of scope declined (REST)": (lambda o: o.intent == OUT_OF_SCOPE, lambda o: o.right),
     "Out of scope, SVM": (lambda o: o.intent == OUT_OF_SCOPE, lambda o: o.baseline == o.intent),

@@ -1,10 +1,10 @@
 """A domain gate: health questions about other conditions get ``out_of_scope``.
 
-DIET learns intents from the team's examples. A question about another condition ("How do
-you catch hepatitis?", "What are the symptoms of lupus?") shares its shape with in-scope
-questions, so DIET gives it an in-scope intent, often confidently. What marks such a
-question is its subject: a medical word the assistant's domain never uses. ``DomainGate``
-looks for one, with GloVe word vectors from the project's spaCy pipeline:
+The intent classifier learns intents from the team's examples. A question about another
+condition ("How do you catch hepatitis?", "What are the symptoms of lupus?") shares its shape
+with in-scope questions, so the classifier gives it an in-scope intent, often confidently.
+What marks such a question is its subject: a medical word the assistant's domain never uses.
+``DomainGate`` looks for one, with GloVe word vectors from the project's spaCy pipeline:
 
 - the domain vocabulary is every word of the in-scope training examples and of the article,
   learned at training time and stored with the model;

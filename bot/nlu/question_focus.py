@@ -4,7 +4,8 @@ People often write two to five sentences of their story before the question ("My
 diagnosed in 2015. She had surgery and chemo. Now they found spots on her liver. What does
 that mean for her?"). In the whole message the background words drown out the question. Two
 components, one on each side of the featurizers and the intent classifier, let Rasa classify
-the question sentences too, with the same tokenizer, featurizers and DIET as every message:
+the question sentences too, with the same tokenizer,
+featurizers and intent classifier as every message:
 
 - ``QuestionSentenceSplitter`` comes right after ``SpacyNLP``. For a message of two or more
   sentences (spaCy's ``sentencizer`` in the project pipeline), it appends one message per
@@ -93,8 +94,9 @@ class QuestionFocus(ConfiguredComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
         return {
-            # DIET is often confidently wrong on the whole of a long message, so a question
-            # sentence this confident wins even when the whole message looks more confident.
+            # The classifier is often confidently wrong on the whole of a long message, so a
+            # question sentence this confident wins even when the whole message looks more
+            # confident.
             "min_sentence_confidence": 0.5,
         }
 

@@ -3,7 +3,7 @@
 ``RedFlagDetector`` is the last component of the NLU pipeline. When a message describes an
 emergency happening now ("she's having a seizure", "i cant breath", "temp 38.4, chemo 8 days
 ago, shivering") or thoughts of suicide or self-harm ("i want to end it all"), it sets the
-intent to ``emergency`` or ``self_harm`` with confidence 1.0, whatever DIET or the
+intent to ``emergency`` or ``self_harm`` with confidence 1.0, whatever the intent classifier or the
 ``FallbackClassifier`` predicted before it. The safety answers therefore never depend on a
 statistical classifier.
 

@@ -1,0 +1,120 @@
+"""The intent classifier, and the upstream behaviour of Rasa's class that it relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from bot.nlu.linear_classifier import TfidfLogisticRegressionClassifier
+
+EXAMPLES = {
+    "where_it_spreads": [
+        "where does it spread",
+        "which organs does it go to",
+        "where can it spread",
+    ],
+    "was_it_my_fault": ["was this my fault", "did i cause it", "is it my fault it spread"],
+    "greet": ["hello", "hi there", "good morning"],
+}
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
+
+
+class Featurizers:
+    """Rasa's whitespace tokenizer and word counts, trained on the examples."""
+
+    def __init__(self, storage: LocalModelStorage) -> None:
+        self.tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+        self.counts = CountVectorsFeaturizer.create(
+            CountVectorsFeaturizer.get_default_config(), storage, Resource("counts"), CONTEXT
+        )
+
+    def training_data(self) -> TrainingData:
+        messages = [
+            Message(data={TEXT: text, INTENT: intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+        data = TrainingData(training_examples=messages)
+        self.tokenizer.process_training_data(data)
+        self.counts.train(data)
+        return self.counts.process_training_data(data)
+
+    def message(self, text: str) -> Message:
+        message = Message(data={TEXT: text})
+        self.tokenizer.process([message])
+        return self.counts.process([message])[0]
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+def trained(
+    storage: LocalModelStorage, cls: type[LogisticRegressionClassifier], featurizers: Featurizers
+) -> Resource:
+    resource = Resource(cls.__name__)
+    classifier = cls.create(cls.get_default_config(), storage, resource, CONTEXT)
+    classifier.train(featurizers.training_data())
+    return resource
+
+
+def test_the_estimator_is_tfidf_then_logistic_regression(storage: LocalModelStorage) -> None:
+    config = {**TfidfLogisticRegressionClassifier.get_default_config(), "C": 7.0}
+    classifier = TfidfLogisticRegressionClassifier.create(config, storage, Resource("c"), CONTEXT)
+    assert isinstance(classifier.clf, Pipeline)
+    tfidf, regression = (step for _, step in classifier.clf.steps)
+    assert isinstance(tfidf, TfidfTransformer) and tfidf.sublinear_tf
+    assert isinstance(regression, LogisticRegression) and regression.C == 7.0
+    assert regression.class_weight == "balanced"
+
+
+def test_trained_saved_and_loaded_it_ranks_intents_as_rasa_does(
+    storage: LocalModelStorage,
+) -> None:
+    featurizers = Featurizers(storage)
+    resource = trained(storage, TfidfLogisticRegressionClassifier, featurizers)
+    config = TfidfLogisticRegressionClassifier.get_default_config()
+    loaded = TfidfLogisticRegressionClassifier.load(config, storage, resource, CONTEXT)
+    message = loaded.process([featurizers.message("is it my fault")])[0]
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert message.get(INTENT)[INTENT_NAME_KEY] == "was_it_my_fault"
+    assert [item["name"] for item in ranking][0] == "was_it_my_fault"
+    assert sorted((item["confidence"] for item in ranking), reverse=True) == [
+        item["confidence"] for item in ranking
+    ]
+    assert sum(item["confidence"] for item in ranking) == pytest.approx(1.0)
+
+
+def test_a_missing_model_is_an_error_not_an_untrained_classifier(
+    storage: LocalModelStorage,
+) -> None:
+    config = TfidfLogisticRegressionClassifier.get_default_config()
+    with pytest.raises(ValueError):
+        TfidfLogisticRegressionClassifier.load(config, storage, Resource("never_trained"), CONTEXT)
+
+
+def test_upstream_load_silently_drops_a_model_with_sparse_weights(
+    storage: LocalModelStorage,
+) -> None:
+    """Why ``load`` is overridden. If Rasa ever loads it, the override can go."""
+    featurizers = Featurizers(storage)
+    resource = trained(storage, TfidfLogisticRegressionClassifier, featurizers)
+    config = LogisticRegressionClassifier.get_default_config()
+    upstream = LogisticRegressionClassifier.load(config, storage, resource, CONTEXT)
+    assert not hasattr(upstream.clf, "classes_")
