@@ -35,11 +35,13 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> DomainGate:
     return DomainGate.load(DomainGate.get_default_config(), storage, resource, context)
 
 
-def classified(nlp: Language, text: str, intent: str = "symptoms") -> Message:
+def classified(
+    nlp: Language, text: str, intent: str = "symptoms", confidence: float = 0.6
+) -> Message:
     message = Message(data={TEXT: text})
     message.set(SPACY_DOCS[TEXT], nlp(text.lower()))
-    message.set(INTENT, {INTENT_NAME_KEY: intent, "confidence": 0.9})
-    message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: intent, "confidence": 0.9}])
+    message.set(INTENT, {INTENT_NAME_KEY: intent, "confidence": confidence})
+    message.set(INTENT_RANKING_KEY, [{INTENT_NAME_KEY: intent, "confidence": confidence}])
     return message
 
 
@@ -61,6 +63,13 @@ def test_questions_about_other_conditions_are_out_of_scope(
     assert message.get(INTENT)[INTENT_NAME_KEY] == "out_of_scope"
     assert message.get(DOMAIN_GATE)
     assert message.get(INTENT_RANKING_KEY)[1][INTENT_NAME_KEY] == "symptoms"
+
+
+def test_a_confident_classifier_is_not_overruled(nlp: Language, gate: DomainGate) -> None:
+    message = classified(nlp, "How do you catch hepatitis?", confidence=0.95)
+    gate.process([message])
+    assert message.get(INTENT)[INTENT_NAME_KEY] == "symptoms"
+    assert message.get(DOMAIN_GATE) is None
 
 
 @pytest.mark.parametrize(
