@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -105,16 +106,27 @@ def test_a_missing_model_is_an_error_not_an_untrained_classifier(
     storage: LocalModelStorage,
 ) -> None:
     config = TfidfLogisticRegressionClassifier.get_default_config()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError):  # Rasa's ModelStorage: no such resource
         TfidfLogisticRegressionClassifier.load(config, storage, Resource("never_trained"), CONTEXT)
 
 
-def test_upstream_load_silently_drops_a_model_with_sparse_weights(
-    storage: LocalModelStorage,
-) -> None:
-    """Why ``load`` is overridden. If Rasa ever loads it, the override can go."""
+def test_loaded_weights_give_the_same_probabilities(storage: LocalModelStorage) -> None:
     featurizers = Featurizers(storage)
-    resource = trained(storage, TfidfLogisticRegressionClassifier, featurizers)
-    config = LogisticRegressionClassifier.get_default_config()
-    upstream = LogisticRegressionClassifier.load(config, storage, resource, CONTEXT)
-    assert not hasattr(upstream.clf, "classes_")
+    config = TfidfLogisticRegressionClassifier.get_default_config()
+    resource = Resource("classifier")
+    fitted = TfidfLogisticRegressionClassifier.create(config, storage, resource, CONTEXT)
+    fitted.train(featurizers.training_data())
+    loaded = TfidfLogisticRegressionClassifier.load(config, storage, resource, CONTEXT)
+    texts = ["where does it go", "hi", "my fault?", "something else entirely"]
+    features = fitted._create_X([featurizers.message(text) for text in texts])
+    assert list(loaded.clf.classes_) == list(fitted.clf.classes_)
+    assert np.allclose(loaded.clf.predict_proba(features), fitted.clf.predict_proba(features))
+
+
+def test_multinomial_probabilities_come_from_the_stored_weights_alone() -> None:
+    """Pins scikit-learn: a regression given coef_, intercept_ and classes_ predicts."""
+    regression = LogisticRegression(max_iter=1000).fit([[0.0], [1.0], [2.0]], ["a", "b", "c"])
+    rebuilt = LogisticRegression()
+    rebuilt.coef_, rebuilt.intercept_ = regression.coef_, regression.intercept_
+    rebuilt.classes_ = regression.classes_
+    assert np.allclose(rebuilt.predict_proba([[1.5]]), regression.predict_proba([[1.5]]))

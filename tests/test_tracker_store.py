@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -124,6 +125,26 @@ def test_save_after_a_trimmed_load_appends_every_new_event_once(tmp_path: Path) 
         ("bot", None),
         ("action", "action_listen"),
     ]
+
+
+def test_sqlite_is_opened_once_not_for_every_message(tmp_path: Path) -> None:
+    store = store_in(tmp_path / "t.db")
+    connections: list[Any] = []
+    sa.event.listen(store.engine, "connect", lambda connection, _: connections.append(connection))
+    save(store, conversation(2))
+    for _ in range(3):
+        tracker = retrieve(store)
+        tracker.update_with_events(turn("again"), DOMAIN)
+        asyncio.run(store.save(tracker))
+    assert len(connections) == 1
+    with sqlite3.connect(tmp_path / "t.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_upstream_sqlite_engine_opens_the_file_for_every_session(tmp_path: Path) -> None:
+    """Why the store keeps a connection: SQLAlchemy 1.4's default pool for a SQLite file."""
+    upstream = store_in(tmp_path / "t.db", SQLTrackerStore)
+    assert isinstance(upstream.engine.pool, sa.pool.NullPool)
 
 
 def test_a_rewind_in_the_left_out_turns_loads_the_whole_session(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 Rasa's ``LogisticRegressionClassifier`` fits scikit-learn's ``LogisticRegression`` on the
 sparse sentence features of the featurizers before it (word and character n-gram counts
-here). Two things it does not do made it, and DIET before it, learn the team's way of writing rather
-than patients' (docs/understanding.md):
+here). Two things it does not do made it, and DIET before it, learn the team's way of writing
+rather than patients' (docs/understanding.md):
 
 - raw counts let long messages and frequent n-grams dominate. ``TfidfTransformer``
   (sublinear term frequency, inverse document frequency, each message scaled to unit length)
@@ -11,18 +11,19 @@ than patients' (docs/understanding.md):
 - its regularisation is fixed at ``C=1``, far too strong for features of unit length.
   ``C`` is a config key here.
 
-The subclass changes only the scikit-learn estimator: a ``Pipeline`` of the two steps stands in
-for the bare ``LogisticRegression``. Training, prediction, the intent ranking and persisting
-(``skops``) are Rasa's own; ``tests/test_linear_classifier.py`` pins them. Loading is Rasa's
-too, with one type more trusted: the TF-IDF weights are a SciPy sparse matrix, which Rasa's
-``load`` refuses and then silently replaces the model with an untrained one.
+The subclass changes the scikit-learn estimator: a ``Pipeline`` of the two steps stands in for
+the bare ``LogisticRegression``. Training, prediction and the intent ranking are Rasa's own.
+The fitted weights are stored as plain arrays (NumPy, no pickle) rather than with ``skops``:
+importing ``skops.io`` next to TensorFlow took several seconds of every server's start, and
+Rasa's ``load`` refuses the TF-IDF weights' SciPy type, then silently starts an untrained
+model. ``tests/test_linear_classifier.py`` pins what this relies on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import skops.io
+import numpy as np
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -32,8 +33,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-# What the fitted pipeline holds beyond what skops trusts by default.
-TRUSTED_TYPES = ["scipy.sparse._csr.csr_matrix"]
+WEIGHTS_FILE = "weights.npz"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -65,6 +65,18 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         tfidf = TfidfTransformer(sublinear_tf=self.config["sublinear_tf"])
         self.clf: Pipeline = Pipeline([("tfidf", tfidf), ("regression", regression)])
 
+    def persist(self) -> None:
+        """Stores the fitted weights as NumPy arrays."""
+        tfidf, regression = self.clf.named_steps["tfidf"], self.clf.named_steps["regression"]
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(
+                directory / WEIGHTS_FILE,
+                idf=tfidf.idf_,
+                coef=regression.coef_,
+                intercept=regression.intercept_,
+                classes=regression.classes_,
+            )
+
     @classmethod
     def load(
         cls,
@@ -74,9 +86,16 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TfidfLogisticRegressionClassifier:
-        """Loads the trained pipeline; a missing or untrusted file is an error, not a new model."""
+        """Loads the fitted weights; a missing file is an error, not an untrained model."""
         component = cls(config, execution_context.node_name, model_storage, resource)
-        with model_storage.read_from(resource) as model_dir:
-            path = model_dir / f"{resource.name}.skops"
-            component.clf = skops.io.load(path, trusted=TRUSTED_TYPES)
+        with (
+            model_storage.read_from(resource) as directory,
+            np.load(directory / WEIGHTS_FILE, allow_pickle=False) as stored,
+        ):
+            weights = dict(stored)
+        component.clf.named_steps["tfidf"].idf_ = weights["idf"]
+        regression = component.clf.named_steps["regression"]
+        regression.coef_ = weights["coef"]
+        regression.intercept_ = weights["intercept"]
+        regression.classes_ = weights["classes"]
         return component

@@ -124,9 +124,22 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         super().__init__(domain, **kwargs)
         self.recent_turns = int(recent_turns)
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", use_write_ahead_log)
+            self._keep_a_connection_open()
         else:
             self._ping_before_use()
+
+    def _keep_a_connection_open(self) -> None:
+        """SQLAlchemy 1.4 opens and closes a file SQLite database for every session (a
+        ``NullPool``), and closing the last connection checkpoints the write-ahead log: a few
+        ms per message. Rasa serves a worker's messages on one thread, so a pooled
+        connection is kept open instead."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+        )
+        sa.event.listen(self.engine, "connect", use_write_ahead_log)
+        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _ping_before_use(self) -> None:
         """After the database restarts, the pool's old connections are tested and replaced,
