@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import add_tracker_db_option
 
 SECONDS_PER_DAY = 86_400
 LOCK_TIMEOUT_S = 30.0
@@ -113,7 +113,4 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--days", type=positive_days, required=True, help="keep conversations this many days"
     )
-    default = Settings.from_environment().tracker_db
-    command.add_argument(
-        "--db", type=Path, default=default, help=f"the tracker store (default: {default})"
-    )
+    add_tracker_db_option(command, help="the tracker store")
