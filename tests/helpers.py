@@ -9,11 +9,16 @@ import uuid
 from typing import Any
 
 import requests
+from hypothesis import HealthCheck, settings
 from rasa.shared.core.events import UserUttered
 
 from bot.channels.rest import EMPTY_MESSAGE, FAILURE, TOO_LONG, channel_reply
 from bot.serve import Servers
 from bot.settings import Settings
+
+# Hypothesis's settings for a property test that takes pytest fixtures; each adds its own
+# max_examples. No deadline: an example's time depends on the shared machine's load.
+WITH_FIXTURES = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 Reply = list[dict[str, Any]]
 WEBHOOK = "/webhooks/rest/webhook"
