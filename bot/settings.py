@@ -194,6 +194,12 @@ def variable_names() -> set[str]:
     return {spec.metadata["variable"] for spec in variables()}
 
 
+def add_tracker_db_option(command: argparse.ArgumentParser, help: str) -> None:
+    """``--db``: the SQLite tracker store a command works on; by default ``TRACKER_DB``'s."""
+    default = Settings.from_environment().tracker_db
+    command.add_argument("--db", type=Path, default=default, help=f"{help} (default: {default})")
+
+
 COMMAND = "settings"
 HELP = "list every server setting: its variable, its value now and its default"
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import paths
 from bot.serve import Servers
-from bot.settings import Settings
+from bot.serving.lock_store import AtomicRedisLockStore
+from bot.serving.stores import redis_dir, redis_server
+from bot.settings import LOOPBACK, Settings
 from tests.helpers import Reply, send
 
 Chat = Callable[[str, str], Reply]
@@ -40,6 +44,20 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def redis_lock_store(tmp_path: Path) -> Iterator[AtomicRedisLockStore]:
+    """The lock store of ``make run`` on a private Redis of its own."""
+    settings = Settings.on_loopback(tmp_path)
+    redis_dir(settings).mkdir(parents=True)
+    redis = redis_server(settings)
+    redis.start(settings)
+    try:
+        Servers(settings).wait_until_ready(redis, timeout_s=30)
+        yield AtomicRedisLockStore(EndpointConfig(url=LOOPBACK, port=settings.redis_port))
+    finally:
+        redis.stop()
 
 
 @pytest.fixture(scope="module")

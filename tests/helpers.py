@@ -1,4 +1,5 @@
-"""What the tests share: talking to the REST channel, and reading what the tracker store kept."""
+"""What the tests share: talking to the REST channel, reading what the tracker store kept, and
+building the events Rasa records."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ import uuid
 from typing import Any
 
 import requests
+from hypothesis import HealthCheck, settings
+from rasa.shared.core.events import UserUttered
 
 from bot.channels.rest import EMPTY_MESSAGE, FAILURE, TOO_LONG, channel_reply
 from bot.serve import Servers
 from bot.settings import Settings
+
+# Hypothesis's settings for a property test that takes pytest fixtures; each adds its own
+# max_examples. No deadline: an example's time depends on the shared machine's load.
+WITH_FIXTURES = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 Reply = list[dict[str, Any]]
 WEBHOOK = "/webhooks/rest/webhook"
@@ -40,6 +47,18 @@ def send(target: Servers | Settings, sender: str, message: str, timeout: float =
     response.raise_for_status()
     reply: Reply = response.json()
     return reply
+
+
+def uttered(parse_data: dict[str, Any], **details: Any) -> UserUttered:
+    """The event Rasa records for a REST message it parsed into ``parse_data``."""
+    return UserUttered(
+        parse_data["text"],
+        parse_data["intent"],
+        parse_data["entities"],
+        parse_data,
+        input_channel="rest",
+        **details,
+    )
 
 
 def texts(reply: Reply) -> str:

@@ -32,7 +32,6 @@ from rasa.shared.core.events import (
     Event,
     SessionStarted,
     SlotSet,
-    UserUttered,
     deserialise_events,
 )
 from rasa.shared.core.generator import TrainingDataGenerator
@@ -43,8 +42,9 @@ from rasa.shared.data import TrainingType
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
-from bot import PROJECT_ROOT
+from bot import paths
 from bot.policies.action_failure import ActionFailurePolicy
+from tests.helpers import uttered
 
 ACTION = "action_site_symptoms"
 UNAVAILABLE = "utter_action_unavailable"
@@ -58,7 +58,7 @@ GREET = {"text": "hello", "intent": {"name": "greet", "confidence": 0.99}, "enti
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(PROJECT_ROOT / "domain.yml")
+    return Domain.load(paths.DOMAIN)
 
 
 def execution_context() -> ExecutionContext:
@@ -81,12 +81,12 @@ def policy(tmp_path: Path, domain: Domain) -> ActionFailurePolicy:
 @pytest.fixture(scope="module")
 def rule_policy(tmp_path_factory: pytest.TempPathFactory, domain: Domain) -> RulePolicy:
     """RulePolicy with config.yml's settings, trained on data/rules.yml."""
-    config_yml = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    config_yml = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     settings = next(p for p in config_yml["policies"] if p["name"] == "RulePolicy")
     config = {**RulePolicy.get_default_config(), **settings}
     storage = LocalModelStorage(tmp_path_factory.mktemp("rule_policy"))
     policy = RulePolicy.create(config, storage, Resource("rules"), execution_context())
-    steps = load_data_from_files([str(PROJECT_ROOT / "data" / "rules.yml")], domain)
+    steps = load_data_from_files([str(paths.RULES)], domain)
     trackers = TrainingDataGenerator(StoryGraph(steps), domain, augmentation_factor=0).generate()
     policy.train(trackers, domain)
     return policy
@@ -104,17 +104,7 @@ def conversation(*turns: list[Event]) -> list[Event]:
 
 def user_says(parse_data: dict[str, Any]) -> list[Event]:
     """A user message as the processor records it, up to the bot's next action."""
-    return [
-        UserUttered(
-            parse_data["text"],
-            parse_data["intent"],
-            parse_data["entities"],
-            parse_data,
-            input_channel="rest",
-            message_id="0f3c",
-        ),
-        DefinePrevUserUtteredFeaturization(False),
-    ]
+    return [uttered(parse_data, message_id="0f3c"), DefinePrevUserUtteredFeaturization(False)]
 
 
 def action(name: str, *events: Event) -> list[Event]:
@@ -347,7 +337,7 @@ def test_test_stories_are_left_to_the_other_policies(
 
 
 def test_config_yml_uses_the_policy_and_rasa_can_build_its_graph() -> None:
-    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     names = [p["name"] for p in config["policies"]]
     assert "bot.policies.action_failure.ActionFailurePolicy" in names
 

@@ -17,7 +17,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
@@ -26,9 +26,10 @@ from spacy.language import Language
 
 from actions.care_team import CARE_TEAM_RESPONSE, CareTeamAction
 from actions.site_symptoms import NOT_COVERED, canonical_site
-from bot import PROJECT_ROOT
+from bot import paths
 from bot.article import is_verbatim, sites
 from bot.nlu.pipeline import build
+from tests.helpers import uttered
 
 ACTION = "action_site_symptoms"
 SYMPTOMS_PASSAGE = (
@@ -82,7 +83,7 @@ Result = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(PROJECT_ROOT / "domain.yml")
+    return Domain.load(paths.DOMAIN)
 
 
 @pytest.fixture(scope="module")
@@ -125,16 +126,7 @@ def parse_payload(payload: str, domain: Domain) -> dict[str, Any]:
 
 
 def user(parse_data: dict[str, Any]) -> list[Event]:
-    return [
-        ActionExecuted("action_listen"),
-        UserUttered(
-            parse_data["text"],
-            parse_data["intent"],
-            parse_data["entities"],
-            parse_data,
-            input_channel="rest",
-        ),
-    ]
+    return [ActionExecuted("action_listen"), uttered(parse_data)]
 
 
 def run(
@@ -324,27 +316,27 @@ def test_an_unknown_site_value_is_not_covered(
     assert reply_names(result) == ["utter_site_not_covered", CARE_TEAM_RESPONSE]
 
 
-def test_a_follow_up_without_a_site_uses_the_previous_one(
-    executor: ActionExecutor, domain: Domain, nlp: Language
+def asked_about_the_liver(nlp: Language, text: str = "does it spread to the liver") -> list[Event]:
+    """An earlier turn: ``text`` answered by the site action, which set the site to liver."""
+    return [*user(parse(nlp, text)), ActionExecuted(ACTION), SlotSet("site", "liver")]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "site_id"),
+    [
+        pytest.param("what should we watch for", "liver", id="no site: the previous one"),
+        pytest.param("what about the brain?", "brain", id="a new site replaces it"),
+    ],
+)
+def test_a_follow_up_gets_its_own_site_or_else_the_previous_one(
+    executor: ActionExecutor, domain: Domain, nlp: Language, follow_up: str, site_id: str
 ) -> None:
-    first = user(parse(nlp, "does it spread to the liver"))
-    earlier = [*first, ActionExecuted(ACTION), SlotSet("site", "liver")]
+    events = [*asked_about_the_liver(nlp), *user(parse(nlp, follow_up))]
 
-    result = run(executor, domain, [*earlier, *user(parse(nlp, "what should we watch for"))])
+    result = run(executor, domain, events)
 
-    assert texts(result) == [REPLIES["liver"]]
-    assert slot_events(result) == [("site", "liver")]
-
-
-def test_a_new_site_replaces_the_previous_one(
-    executor: ActionExecutor, domain: Domain, nlp: Language
-) -> None:
-    earlier = [*user(parse(nlp, "liver")), ActionExecuted(ACTION), SlotSet("site", "liver")]
-
-    result = run(executor, domain, [*earlier, *user(parse(nlp, "what about the brain?"))])
-
-    assert texts(result) == [REPLIES["brain"]]
-    assert slot_events(result) == [("site", "brain")]
+    assert texts(result) == [REPLIES[site_id]]
+    assert slot_events(result) == [("site", site_id)]
 
 
 def test_a_slot_value_that_is_not_a_site_asks_which_one(
@@ -409,6 +401,12 @@ def worry(executor: ActionExecutor, domain: Domain, nlp: Language, text: str) ->
     return run(executor, domain, user(parse(nlp, text, "symptom_worry")), WORRY)
 
 
+def worry_replies(answer: str | None) -> list[str | None]:
+    """A worry's replies: only the care team can tell, ``answer`` (None: the site's facts the
+    action writes), tell the care team soon, the care team's response."""
+    return [ONLY_CARE_TEAM, answer, TELL_SOON, CARE_TEAM_RESPONSE]
+
+
 @pytest.mark.parametrize(
     ("text", "site_id"),
     [
@@ -425,7 +423,7 @@ def test_a_worry_about_one_site_gets_care_team_then_site_facts_then_advice(
 ) -> None:
     result = worry(executor, domain, nlp, text)
 
-    assert reply_names(result) == [ONLY_CARE_TEAM, None, TELL_SOON, CARE_TEAM_RESPONSE]
+    assert reply_names(result) == worry_replies(None)
     assert texts(result) == [REPLIES[site_id]]
     assert slot_events(result) == [("site", site_id)]
 
@@ -435,22 +433,16 @@ def test_a_worry_without_a_site_gets_the_general_symptoms(
 ) -> None:
     result = worry(executor, domain, nlp, "i am so tired lately, could it have spread?")
 
-    assert reply_names(result) == [
-        ONLY_CARE_TEAM,
-        "utter_symptoms_in_general",
-        TELL_SOON,
-        CARE_TEAM_RESPONSE,
-    ]
+    assert reply_names(result) == worry_replies("utter_symptoms_in_general")
     assert result["events"] == []
 
 
 def test_a_worry_without_a_site_follows_up_on_the_previous_site(
     executor: ActionExecutor, domain: Domain, nlp: Language
 ) -> None:
-    earlier = [*user(parse(nlp, "and the liver")), ActionExecuted(ACTION), SlotSet("site", "liver")]
     latest = user(parse(nlp, "could my nausea mean that", "symptom_worry"))
 
-    result = run(executor, domain, [*earlier, *latest], WORRY)
+    result = run(executor, domain, [*asked_about_the_liver(nlp, "and the liver"), *latest], WORRY)
 
     assert texts(result) == [REPLIES["liver"]]
     assert slot_events(result) == [("site", "liver")]
@@ -461,12 +453,7 @@ def test_a_worry_about_a_place_the_guide_does_not_cover_says_so(
 ) -> None:
     result = worry(executor, domain, nlp, "a lump in my lymph nodes, has it spread there?")
 
-    assert reply_names(result) == [
-        ONLY_CARE_TEAM,
-        "utter_site_not_covered",
-        TELL_SOON,
-        CARE_TEAM_RESPONSE,
-    ]
+    assert reply_names(result) == worry_replies("utter_site_not_covered")
     assert slot_events(result) == [("site", None)]
 
 
@@ -475,7 +462,6 @@ def test_a_worry_about_a_place_the_guide_does_not_cover_says_so(
 
 def trackers(nlp: Language, domain: Domain) -> dict[str, list[Event]]:
     """A range of conversations, to run every action on."""
-    liver = [*user(parse(nlp, "liver")), ActionExecuted(ACTION), SlotSet("site", "liver")]
     return {
         "no events": [],
         "no user message yet": [ActionExecuted("action_listen")],
@@ -490,7 +476,7 @@ def trackers(nlp: Language, domain: Domain) -> dict[str, list[Event]]:
         "button": user(
             parse_payload(rendered_buttons(domain, "utter_ask_site")[-1]["payload"], domain)
         ),
-        "follow-up": [*liver, *user(parse(nlp, "and what else"))],
+        "follow-up": [*asked_about_the_liver(nlp, "liver"), *user(parse(nlp, "and what else"))],
         "odd entity value": user(
             {
                 "text": "?",

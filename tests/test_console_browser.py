@@ -24,6 +24,8 @@ QUESTION = "was it my fault that the cancer spread"
 PASSAGE = "There is nothing you can do to prevent this from happening"
 TIMEOUT_MS = 60_000
 
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
 
 @pytest.fixture
 def context_pages(browser: Browser, servers: Servers) -> Iterator[tuple[Page, Page]]:
@@ -70,8 +72,6 @@ def rated_item(console: Page, servers: Servers, comment: str) -> Locator:
     return console.get_by_role("article").filter(has_text=comment)
 
 
-@pytest.mark.e2e
-@pytest.mark.browser
 def test_a_no_in_the_widget_is_found_tried_and_reviewed_in_the_console(
     context_pages: tuple[Page, Page], servers: Servers
 ) -> None:
@@ -103,8 +103,6 @@ def test_a_no_in_the_widget_is_found_tried_and_reviewed_in_the_console(
     expect(item.get_by_label("Note")).to_have_value("Correct answer; add where to get support next")
 
 
-@pytest.mark.e2e
-@pytest.mark.browser
 def test_overview_and_answers_pages_show_their_numbers_accessibly(
     context_pages: tuple[Page, Page], servers: Servers
 ) -> None:

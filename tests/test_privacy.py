@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,10 +18,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import PROJECT_ROOT
-from bot.retention import SECONDS_PER_DAY
+from bot import PROJECT_ROOT, paths
+from bot.retention import SECONDS_PER_DAY, Deleted, delete_old_conversations
 from bot.serve import Servers
-from bot.settings import Settings
+from bot.serving.lock_store import AtomicRedisLockStore
+from bot.serving.tracker_store import RecentTurnsTrackerStore
+from bot.settings import Settings, free_port
 from tests.conftest import StartServers
 from tests.helpers import WEBHOOK, send
 
@@ -155,9 +158,11 @@ def retrieve(path: Path, sender: str) -> DialogueStateTracker | None:
 
 
 def run_retention(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The command with no Rasa server running: its lock store does not answer."""
     return subprocess.run(
         [sys.executable, "-m", "bot", "retention", *arguments],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "REDIS_PORT": str(free_port())},
         capture_output=True,
         text=True,
         timeout=60,
@@ -177,6 +182,46 @@ def test_retention_deletes_only_conversations_idle_for_longer(tracker_db: Path) 
     assert len([e for e in kept_whole.events if isinstance(e, UserUttered)]) == 2
     # secure_delete: the deleted words are overwritten in the file, not only unlinked.
     assert b"(old, 45 days ago)" not in tracker_db.read_bytes()
+
+
+def waiting_for(locks: AtomicRedisLockStore, sender_id: str) -> bool:
+    """Whether someone waits for the conversation's lock while it is held."""
+    lock = locks.get_lock(sender_id)
+    return lock is not None and len(lock.tickets) > 1
+
+
+def test_retention_waits_for_a_turn_in_progress_and_keeps_its_conversation(
+    tracker_db: Path, redis_lock_store: AtomicRedisLockStore
+) -> None:
+    domain = Domain.load(paths.DOMAIN)
+    store = RecentTurnsTrackerStore(domain, dialect="sqlite", db=str(tracker_db))
+
+    async def a_turn_of_the_old_conversation_while_retention_runs() -> Deleted:
+        """What Rasa does with a message, as retention starts after Rasa has read the tracker."""
+        async with redis_lock_store.lock("old"):
+            tracker = await store.retrieve("old")
+            assert tracker is not None
+            retention = asyncio.create_task(
+                asyncio.to_thread(delete_old_conversations, tracker_db, 30, locks=redis_lock_store)
+            )
+            while not (retention.done() or waiting_for(redis_lock_store, "old")):
+                await asyncio.sleep(0.05)
+            tracker.update(UserUttered("and now?", {"name": "greet"}))
+            await store.save(tracker)
+        return await retention
+
+    deleted = asyncio.run(
+        asyncio.wait_for(a_turn_of_the_old_conversation_while_retention_runs(), 60)
+    )
+
+    assert deleted == Deleted(conversations=0, events=0)
+    kept = retrieve(tracker_db, "old")
+    assert kept is not None
+    assert [event.text for event in kept.events if isinstance(event, UserUttered)] == [
+        "secret-words (old, 45 days ago)",
+        "secret-words (old, 40 days ago)",
+        "and now?",
+    ]
 
 
 def test_retention_through_make(tracker_db: Path) -> None:

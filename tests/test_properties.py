@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -43,6 +43,7 @@ from bot.channels.rest import (
 )
 from bot.nlu.pipeline import build
 from bot.nlu.red_flags import KINDS, RedFlagDetector
+from tests.helpers import WITH_FIXTURES
 
 SITE_WORDS = [
     word
@@ -105,9 +106,7 @@ def tracker(text: str, entities: list[dict[str, Any]], slot: Any) -> Tracker:
     )
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(WITH_FIXTURES, max_examples=300)
 @given(
     text=messy_text,
     site_values=st.lists(site_like_values, max_size=4),
@@ -150,9 +149,7 @@ def executor() -> ActionExecutor:
     return executor
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(WITH_FIXTURES, max_examples=200)
 @given(
     text=messy_text,
     intent=st.text(max_size=20) | st.sampled_from(INTENTS),
@@ -206,9 +203,7 @@ def predicted(text: str, intent: str, confidence: float) -> Message:
     return message
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(WITH_FIXTURES, max_examples=200)
 @given(
     text=messy_text,
     intent=st.sampled_from(INTENTS),

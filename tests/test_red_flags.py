@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -39,6 +39,7 @@ from bot.nlu.red_flags import (
     read_number,
     read_temperature,
 )
+from tests.helpers import WITH_FIXTURES
 
 DETECTOR_NAME = "bot.nlu.red_flags.RedFlagDetector"
 PREDICTED = "treatment"
@@ -873,9 +874,7 @@ def test_red_flag_in_the_middle_of_a_long_question(parse: Any, flag: str, kind: 
     assert_red_flag(message, kind)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(WITH_FIXTURES, max_examples=40)
 @given(
     before=st.sampled_from(["", "hi. ", "sorry to bother you. ", "question about my mom: "]),
     flag=st.sampled_from(

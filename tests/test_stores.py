@@ -11,18 +11,15 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa.utils.endpoints import EndpointConfig
 
 from bot import paths
 from bot.serve import Server, Servers, rasa_command, write_credentials
 from bot.serving.cluster import ENDPOINTS as CLUSTER_ENDPOINTS
 from bot.serving.lock_store import AtomicRedisLockStore
-from bot.serving.stores import redis_dir, redis_server
 from bot.settings import LOOPBACK, Settings
 from tests.conftest import StartServers, require_model
 from tests.helpers import FAILURE_REPLY, new_sender, send, stored_events, texts
@@ -62,19 +59,6 @@ def test_postgresql_down_at_start_stops_rasa_with_an_error_naming_it(tmp_path: P
     log = log_of_a_rasa_that_stops(settings, CLUSTER_ENDPOINTS)
     address = f"postgresql at {LOOPBACK}:{settings.postgres_port}, database rasa"
     assert f"The tracker store {address} does not answer" in log
-
-
-@pytest.fixture
-def redis_lock_store(tmp_path: Path) -> Iterator[AtomicRedisLockStore]:
-    settings = Settings.on_loopback(tmp_path)
-    redis_dir(settings).mkdir(parents=True)
-    redis = redis_server(settings)
-    redis.start(settings)
-    try:
-        Servers(settings).wait_until_ready(redis, timeout_s=30)
-        yield AtomicRedisLockStore(EndpointConfig(url=LOOPBACK, port=settings.redis_port))
-    finally:
-        redis.stop()
 
 
 def test_a_message_waiting_behind_a_crashed_one_is_served_when_that_ticket_expires(

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
@@ -124,7 +125,7 @@ def telegram_servers(
         yield servers
 
 
-def user() -> dict[str, Any]:
+def new_user() -> dict[str, Any]:
     chat_id = 700_000 + next(update_ids)
     return {"id": chat_id, "is_bot": False, "first_name": "Pat"}
 
@@ -188,6 +189,36 @@ def keyboard_of(message: dict[str, str]) -> list[tuple[str, str]]:
     return [(button["text"], button["callback_data"]) for row in rows for button in row]
 
 
+@dataclass
+class Chat:
+    """A new user's private chat with the bot: updates posted to the webhook, and what the
+    bot sent back through the fake Bot API."""
+
+    servers: Servers
+    bot_api: FakeBotApi
+    sender: dict[str, Any] = field(default_factory=new_user)
+
+    @property
+    def id(self) -> int:
+        chat_id: int = self.sender["id"]
+        return chat_id
+
+    def says(self, text: str, secret: str = SECRET) -> requests.Response:
+        return post_update(self.servers, text_update(self.sender, text), secret)
+
+    def presses(self, data: str) -> requests.Response:
+        return post_update(self.servers, button_update(self.sender, data))
+
+    def received(self) -> list[dict[str, str]]:
+        """Every message the bot sent to this chat, in order."""
+        return self.bot_api.sent_to(self.id)
+
+
+@pytest.fixture
+def chat(bot_api: FakeBotApi, telegram_servers: Servers) -> Chat:
+    return Chat(telegram_servers, bot_api)
+
+
 @pytest.mark.e2e
 def test_the_webhook_is_registered_with_the_secret(
     bot_api: FakeBotApi, telegram_servers: Servers
@@ -197,15 +228,11 @@ def test_the_webhook_is_registered_with_the_secret(
 
 
 @pytest.mark.e2e
-def test_a_question_gets_the_answer_with_buttons(
-    bot_api: FakeBotApi, telegram_servers: Servers
-) -> None:
-    sender = user()
-    response = post_update(telegram_servers, text_update(sender, "where does it spread?"))
-    assert response.status_code == 200
+def test_a_question_gets_the_answer_with_buttons(chat: Chat) -> None:
+    assert chat.says("where does it spread?").status_code == 200
 
-    *sent, question = bot_api.sent_to(sender["id"])
-    rest_reply = send(telegram_servers, f"rest-{sender['id']}", "where does it spread?")
+    *sent, question = chat.received()
+    rest_reply = send(chat.servers, f"rest-{chat.id}", "where does it spread?")
     assert [message["text"] for message in sent] == as_telegram_texts(rest_reply)
     assert question["text"] == "Was this helpful?"
     assert all(site in sent[0]["text"].lower() for site in ("lung", "liver", "bones", "brain"))
@@ -215,29 +242,21 @@ def test_a_question_gets_the_answer_with_buttons(
 
 
 @pytest.mark.e2e
-def test_a_button_press_gets_the_site_answer(
-    bot_api: FakeBotApi, telegram_servers: Servers
-) -> None:
-    sender = user()
-    post_update(telegram_servers, text_update(sender, "where does breast cancer spread?"))
-    response = post_update(telegram_servers, button_update(sender, LIVER_BUTTON))
-    assert response.status_code == 200
+def test_a_button_press_gets_the_site_answer(chat: Chat) -> None:
+    chat.says("where does breast cancer spread?")
+    assert chat.presses(LIVER_BUTTON).status_code == 200
 
-    answer = " ".join(message["text"] for message in bot_api.sent_to(sender["id"])[1:]).lower()
+    answer = " ".join(message["text"] for message in chat.received()[1:]).lower()
     for item in sites()["sites"]["liver"]["symptoms"]:
         assert item["symptom"] in answer
     assert "care team" in answer
 
 
 @pytest.mark.e2e
-def test_an_update_without_the_secret_is_refused(
-    bot_api: FakeBotApi, telegram_servers: Servers
-) -> None:
-    sender = user()
+def test_an_update_without_the_secret_is_refused(chat: Chat) -> None:
     for secret in ("", "wrong"):
-        response = post_update(telegram_servers, text_update(sender, "hello"), secret=secret)
-        assert response.status_code == 403
-    assert bot_api.sent_to(sender["id"]) == []
+        assert chat.says("hello", secret=secret).status_code == 403
+    assert chat.received() == []
 
 
 def channels_in(path: Path, environment: dict[str, str]) -> dict[str, Any]:
@@ -286,34 +305,28 @@ def test_the_output_channel_calls_the_configured_api_server() -> None:
 
 
 @pytest.mark.e2e
-def test_an_answer_asks_for_a_rating_and_no_is_thanked_without_asking_again(
-    bot_api: FakeBotApi, telegram_servers: Servers
-) -> None:
-    sender = user()
-    post_update(telegram_servers, text_update(sender, "how is it treated?"))
-    question = bot_api.sent_to(sender["id"])[-1]
+def test_an_answer_asks_for_a_rating_and_no_is_thanked_without_asking_again(chat: Chat) -> None:
+    chat.says("how is it treated?")
+    question = chat.received()[-1]
     assert question["text"] == "Was this helpful?"
     assert keyboard_of(question) == [
         ("Yes", '/rate_answer{"helpful": "yes"}'),
         ("No", '/rate_answer{"helpful": "no"}'),
     ]
-    before = len(bot_api.sent_to(sender["id"]))
-    post_update(telegram_servers, button_update(sender, '/rate_answer{"helpful": "no"}'))
-    after = bot_api.sent_to(sender["id"])[before:]
+    before = len(chat.received())
+    chat.presses('/rate_answer{"helpful": "no"}')
+    after = chat.received()[before:]
     assert [message["text"] for message in after] == [
         "Thank you for telling us. Our team reads these ratings to improve the answers."
     ]
-    stored = stored_events(telegram_servers, str(sender["id"]), ("user",))
+    stored = stored_events(chat.servers, str(chat.id), ("user",))
     assert stored[-1][1]["parse_data"]["intent"]["name"] == "rate_answer"
     assert stored[-1][1]["parse_data"]["entities"][0]["value"] == "no"
 
 
 @pytest.mark.e2e
-def test_emergency_guidance_is_not_followed_by_the_rating_question(
-    bot_api: FakeBotApi, telegram_servers: Servers
-) -> None:
-    sender = user()
-    post_update(telegram_servers, text_update(sender, "my wife is having a seizure right now"))
-    texts = [message["text"] for message in bot_api.sent_to(sender["id"])]
+def test_emergency_guidance_is_not_followed_by_the_rating_question(chat: Chat) -> None:
+    chat.says("my wife is having a seizure right now")
+    texts = [message["text"] for message in chat.received()]
     assert texts and "911" in " ".join(texts)
     assert "Was this helpful?" not in texts

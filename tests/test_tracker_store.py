@@ -34,6 +34,7 @@ from bot.serve import actions_server
 from bot.serving.tracker_store import (
     DEFAULT_RECENT_TURNS,
     RecentTurnsTrackerStore,
+    TrackerStoreUnavailable,
     slot_events_to_keep,
 )
 from bot.settings import Settings
@@ -153,6 +154,17 @@ def test_a_rewind_in_the_left_out_turns_loads_the_whole_session(tmp_path: Path) 
     events[10:10] = [UserUtteranceReverted()]
     save(store, events)
     assert len(retrieve(store).events) == len(events)
+
+
+def test_a_failing_database_raises_an_error_naming_the_store(tmp_path: Path) -> None:
+    store = store_in(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as connection:
+        connection.execute("DROP TABLE events")
+    with pytest.raises(TrackerStoreUnavailable) as raised:
+        retrieve(store)
+    assert str(raised.value) == (
+        f"The tracker store SQLite file {tmp_path / 't.db'} fails: no such table: events"
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,16 +21,16 @@ an error naming it, rather than failing each message later.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import redis
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-logger = logging.getLogger(__name__)
+from bot.serving.store_errors import naming_the_store
+
 # Longer than any read-change-write of a lock takes; a process that dies holding the mutex
 # delays the conversation by this much at most.
 MUTEX_TIMEOUT_S = 5.0
@@ -50,14 +50,9 @@ class AtomicRedisLockStore(RedisLockStore):
         with self._naming_the_server():
             self.red.ping()
 
-    @contextmanager
-    def _naming_the_server(self) -> Iterator[None]:
-        try:
-            yield
-        except redis.exceptions.RedisError as error:
-            message = f"The Redis lock store at {self.address} does not answer: {error}"
-            logger.error(message)  # the REST channel logs the exception's type only
-            raise LockStoreUnavailable(message) from error
+    def _naming_the_server(self) -> AbstractContextManager[None]:
+        failure = f"The Redis lock store at {self.address} does not answer"
+        return naming_the_store(failure, redis.exceptions.RedisError, LockStoreUnavailable)
 
     @contextmanager
     def _mutex(self, conversation_id: str) -> Iterator[None]:

@@ -29,7 +29,7 @@ from bot.serving.stores import (
     postgres_password,
     postgres_server,
 )
-from bot.settings import LOOPBACK, Settings
+from bot.settings import LOOPBACK, Settings, add_tracker_db_option
 
 COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 BATCH_ROWS = 1000
@@ -118,10 +118,7 @@ HELP = "copy the conversations of the SQLite tracker store to make cluster's Pos
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
     """The ``migrate`` command's options."""
-    default = Settings.from_environment().tracker_db
-    command.add_argument(
-        "--db", type=Path, default=default, help=f"the SQLite tracker store (default: {default})"
-    )
+    add_tracker_db_option(command, help="the SQLite tracker store")
 
 
 if __name__ == "__main__":

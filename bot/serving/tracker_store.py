@@ -23,9 +23,8 @@ whole session is loaded, exactly as Rasa does.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Query, Session
 
-logger = logging.getLogger(__name__)
+from bot.serving.store_errors import naming_the_store
+
 # A turn is two dialogue states or more (the user's message, each answer): 3 turns hold more
 # than the MemoizationPolicy's max_history (4) and the longest rule (tests/test_tracker_store.py).
 DEFAULT_RECENT_TURNS = 3
@@ -95,13 +95,17 @@ def check_reachable(options: dict[str, Any], address: str, timeout_s: int = 5) -
     names = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
     url = SQLTrackerStore.get_db_url(**{name: options[name] for name in names if name in options})
     engine = sa.create_engine(url, connect_args={"connect_timeout": timeout_s})
+    failure = f"The tracker store {address} does not answer"
     try:
-        engine.connect().close()
-    except sa.exc.DBAPIError as error:
-        message = f"The tracker store {address} does not answer: {error.orig}"
-        raise TrackerStoreUnavailable(message) from error
+        with naming_the_store(failure, sa.exc.DBAPIError, TrackerStoreUnavailable, driver_error):
+            engine.connect().close()
     finally:
         engine.dispose()
+
+
+def driver_error(error: sa.exc.DBAPIError) -> object:
+    """The driver's error only: SQLAlchemy's adds the statement and what the patient wrote."""
+    return error.orig
 
 
 def use_write_ahead_log(connection: Any, _: Any) -> None:
@@ -149,15 +153,11 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
-    @contextmanager
-    def _naming_the_store(self) -> Iterator[None]:
-        try:
-            yield
-        except sa.exc.OperationalError as error:
-            # The driver's error only: SQLAlchemy's adds the statement and what the patient wrote.
-            message = f"The tracker store {self.address} fails: {error.orig}"
-            logger.error(message)  # the REST channel logs the exception's type only
-            raise TrackerStoreUnavailable(message) from error
+    def _naming_the_store(self) -> AbstractContextManager[None]:
+        failure = f"The tracker store {self.address} fails"
+        return naming_the_store(
+            failure, sa.exc.OperationalError, TrackerStoreUnavailable, driver_error
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's recent turns and current slots (see the module docstring)."""
