@@ -30,14 +30,13 @@ import functools
 import logging
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import INTENT, TEXT
@@ -48,6 +47,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.vocab import Vocab
 
 from bot import paths
+from bot.nlu.component import ConfiguredComponent, RestoredComponent
 from bot.nlu.language import OTHER_LANGUAGE
 from bot.nlu.overrides import override_intent, predicted_intent
 from bot.nlu.question_focus import QUESTION_FOCUS, confidence
@@ -96,7 +96,7 @@ class DomainSpace:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class DomainGate(GraphComponent, IntentClassifier):
+class DomainGate(ConfiguredComponent, RestoredComponent, IntentClassifier):
     """Sets ``out_of_scope`` on a message whose subject is a medical term foreign to the domain."""
 
     @staticmethod
@@ -124,30 +124,11 @@ class DomainGate(GraphComponent, IntentClassifier):
             "max_confidence": 0.9,
         }
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        domain_words: list[str] | None = None,
-    ) -> None:
-        self.component_config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self.domain_words = domain_words or []
-        self.known = set(self.domain_words)
+    def __init__(self, config: dict[str, Any], *storage: Any) -> None:
+        super().__init__(config, *storage)
+        self.domain_words: list[str] = []
+        self.known: set[str] = set()
         self._spaces: dict[int, DomainSpace] = {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DomainGate:
-        """Creates a new untrained component (see parent class for full docstring)."""
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the domain vocabulary: in-scope examples and the article."""
@@ -160,23 +141,16 @@ class DomainGate(GraphComponent, IntentClassifier):
         article = paths.ARTICLE.read_text(encoding="utf-8")
         self.domain_words = sorted(words_of([*examples, article]))
         self.known = set(self.domain_words)
+        if self._model_storage is None or self._resource is None:
+            raise RuntimeError("DomainGate trains only as Rasa creates it, with its storage")
         with self._model_storage.write_to(self._resource) as directory:
             dump_obj_as_json_to_file(directory / VOCABULARY_FILE, self.domain_words)
         return self._resource
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> DomainGate:
-        """Loads the trained component (see parent class for full docstring)."""
-        with model_storage.read_from(resource) as directory:
-            words = read_json_file(directory / VOCABULARY_FILE)
-        return cls(config, model_storage, resource, list(words))
+    def restore(self, directory: Path) -> None:
+        """The domain vocabulary learned in training."""
+        self.domain_words = list(read_json_file(directory / VOCABULARY_FILE))
+        self.known = set(self.domain_words)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set ``out_of_scope`` on messages with a foreign medical term."""

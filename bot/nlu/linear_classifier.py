@@ -21,10 +21,10 @@ model. ``tests/test_linear_classifier.py`` pins what this relies on.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -33,11 +33,13 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from bot.nlu.component import RestoredComponent
+
 WEIGHTS_FILE = "weights.npz"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
+class TfidfLogisticRegressionClassifier(RestoredComponent, LogisticRegressionClassifier):
     """``LogisticRegressionClassifier`` with TF-IDF weighting and a configurable ``C``."""
 
     @staticmethod
@@ -77,25 +79,11 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
                 classes=regression.classes_,
             )
 
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> TfidfLogisticRegressionClassifier:
-        """Loads the fitted weights; a missing file is an error, not an untrained model."""
-        component = cls(config, execution_context.node_name, model_storage, resource)
-        with (
-            model_storage.read_from(resource) as directory,
-            np.load(directory / WEIGHTS_FILE, allow_pickle=False) as stored,
-        ):
-            weights = dict(stored)
-        component.clf.named_steps["tfidf"].idf_ = weights["idf"]
-        regression = component.clf.named_steps["regression"]
-        regression.coef_ = weights["coef"]
-        regression.intercept_ = weights["intercept"]
-        regression.classes_ = weights["classes"]
-        return component
+    def restore(self, directory: Path) -> None:
+        """The fitted weights, as ``persist`` stored them."""
+        with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as weights:
+            self.clf.named_steps["tfidf"].idf_ = weights["idf"]
+            regression = self.clf.named_steps["regression"]
+            regression.coef_ = weights["coef"]
+            regression.intercept_ = weights["intercept"]
+            regression.classes_ = weights["classes"]

@@ -435,10 +435,10 @@ class RedFlagDetector(ConfiguredComponent, IntentClassifier):
         """Lists required dependencies (see parent class for full docstring)."""
         return ["spacy"]
 
-    def __init__(self, config: dict[str, Any], matcher: RedFlagMatcher | None = None) -> None:
-        """Initialize the detector with its config and the matcher it uses."""
-        super().__init__(config)
-        self.matcher = matcher or RedFlagMatcher(load_patterns(_patterns_path(config)))
+    def __init__(self, config: dict[str, Any], *storage: Any) -> None:
+        """Initialize the detector with its config; it reads its patterns file."""
+        super().__init__(config, *storage)
+        self.matcher = RedFlagMatcher(load_patterns(_patterns_path(config)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Override the intent of messages that contain a red flag; clear false alarms.
