@@ -21,10 +21,12 @@ from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
     Event,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUtteranceReverted,
     UserUttered,
+    deserialise_events,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
@@ -35,6 +37,7 @@ from bot.serving.tracker_store import (
     DEFAULT_RECENT_TURNS,
     RecentTurnsTrackerStore,
     TrackerStoreUnavailable,
+    deserialised,
     slot_events_to_keep,
 )
 from bot.settings import Settings
@@ -126,6 +129,13 @@ def test_save_after_a_trimmed_load_appends_every_new_event_once(tmp_path: Path) 
         ("bot", None),
         ("action", "action_listen"),
     ]
+
+
+def test_events_are_deserialised_as_rasa_does() -> None:
+    events = [*conversation(3), UserUtteranceReverted(), Restarted(), *conversation(1)]
+    dumps = [event.as_dict() for event in events]
+    dumps.append({"timestamp": 1.0})  # no "event": skipped, as Rasa skips it
+    assert deserialised(dumps) == deserialise_events(dumps) == events
 
 
 def test_sqlite_is_opened_once_not_for_every_message(tmp_path: Path) -> None:

@@ -114,9 +114,9 @@ class OtherLanguageDetector(ConfiguredComponent, IntentClassifier):
         """Lists required dependencies (see parent class for full docstring)."""
         return ["lingua"]
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], *storage: Any) -> None:
         """Initialize the component and load Lingua's models."""
-        super().__init__(config)
+        super().__init__(config, *storage)
         self.detector = lingua_detector(tuple(config["languages"]))
 
     def process(self, messages: list[Message]) -> list[Message]:

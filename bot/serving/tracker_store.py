@@ -22,6 +22,7 @@ whole session is loaded, exactly as Rasa does.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -30,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Query, Session
@@ -108,6 +109,24 @@ def driver_error(error: sa.exc.DBAPIError) -> object:
     return error.orig
 
 
+@functools.cache
+def event_class(type_name: str) -> type[Event] | None:
+    """Rasa's ``Event.resolve_by_type``, which walks every subclass of ``Event`` on each call
+    (a few ms per message): here once per type."""
+    return Event.resolve_by_type(type_name)
+
+
+def deserialised(dumps: Iterable[dict[str, Any]]) -> list[Event]:
+    """Rasa's ``deserialise_events``, with each event's class looked up once."""
+    events = []
+    for dump in dumps:
+        cls = event_class(dump["event"]) if "event" in dump else None
+        event = cls._from_parameters(dump) if cls else None
+        if event is not None:
+            events.append(event)
+    return events
+
+
 def use_write_ahead_log(connection: Any, _: Any) -> None:
     """SQLite in WAL mode: readers do not wait for a writer (several Sanic workers share the
     file), and a commit needs no fsync of its own; a crash of the server loses nothing."""
@@ -165,7 +184,9 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
             events = list(self._recent_events(session, sender_id))
         if not (self.domain and events):
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        tracker = DialogueStateTracker.from_events(
+            sender_id, deserialised(events), self.domain.slots
+        )
         setattr(tracker, STORED_EVENTS, len(events))
         return tracker
 
