@@ -220,3 +220,18 @@ def test_sanic_errors_are_json_without_internals(servers: Servers) -> None:
 def test_the_channel_keeps_rasas_url_and_health_route(servers: Servers) -> None:
     health = requests.get(f"{servers.settings.rasa_url}/webhooks/rest/", timeout=10)
     assert health.json() == {"status": "ok"}
+
+
+def test_the_same_request_sent_again_gets_the_answer_and_is_stored_once(servers: Servers) -> None:
+    """What the balancer does when a replica dies between saving a turn and answering."""
+    sender = new_sender()
+    headers = {"X-Request-ID": f"{sender}-request-1"}
+    url = f"{servers.settings.rasa_url}{WEBHOOK}"
+    for _ in range(2):
+        response = requests.post(
+            url, data=body(sender=sender, message=NORMAL_QUESTION), headers=headers, timeout=60
+        )
+        assert "liver" in texts(response.json())
+    assert user_texts(servers, sender) == [NORMAL_QUESTION]
+    assert_still_answers(servers, sender)
+    assert user_texts(servers, sender) == [NORMAL_QUESTION, NORMAL_QUESTION]

@@ -35,6 +35,7 @@ from bot import paths
 from bot.serve import actions_server
 from bot.serving.tracker_store import (
     DEFAULT_RECENT_TURNS,
+    REQUEST_ID,
     RecentTurnsTrackerStore,
     TrackerStoreUnavailable,
     deserialised,
@@ -136,6 +137,22 @@ def test_events_are_deserialised_as_rasa_does() -> None:
     dumps = [event.as_dict() for event in events]
     dumps.append({"timestamp": 1.0})  # no "event": skipped, as Rasa skips it
     assert deserialised(dumps) == deserialise_events(dumps) == events
+
+
+def requested(request_id: str) -> list[Event]:
+    message = UserUttered("where does it spread", metadata={REQUEST_ID: request_id})
+    return [message, *turn("where does it spread")[1:]]
+
+
+def test_a_request_sent_again_is_stored_once(tmp_path: Path) -> None:
+    store = store_in(tmp_path / "t.db")
+    save(store, [*conversation(1), *requested("a1")])
+    before = stored_rows(tmp_path / "t.db")
+    for request_id, stored_again in (("a1", False), ("b2", True)):
+        tracker = retrieve(store)  # as the replica the balancer sends the request to again
+        tracker.update_with_events(requested(request_id), DOMAIN)
+        asyncio.run(store.save(tracker))
+        assert (len(stored_rows(tmp_path / "t.db")) > len(before)) is stored_again
 
 
 def test_sqlite_is_opened_once_not_for_every_message(tmp_path: Path) -> None:

@@ -13,6 +13,9 @@ unchanged. What this class adds, checked in a request middleware of the channel'
 - If handling a message fails, the person gets an apology instead of an empty reply, and the
   log names the sender and the error but never the message text. A client that hangs up does
   not cut the turn short: it completes and is stored.
+- A request's ``X-Request-ID`` header (set by ``make cluster``'s balancer) goes into the message's
+  metadata, so a request the balancer sends again after a replica died is not stored twice
+  (``bot.serving.tracker_store.REQUEST_ID``).
 - Patient feedback (docs/staff.md): a reply whose response says ``ask_feedback: false`` in its
   metadata (the safety messages) carries ``"ask_feedback": false``, so the widget does not ask
   "Was this helpful?" after it. A rating's comment that holds a red flag is passed to Rasa as
@@ -44,11 +47,13 @@ from bot import paths
 from bot.article import load_yaml
 from bot.feedback import ASK_FEEDBACK, COMMENT_ENTITY, RATING_INTENT, asks_feedback
 from bot.nlu.red_flags import RedFlagMatcher, load_patterns
+from bot.serving.tracker_store import REQUEST_ID
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
+REQUEST_ID_HEADER = "X-Request-ID"
 LINE_CONTROLS = re.compile("[\t\n\r]")
 # Unicode categories Cc (control characters) and Cs (surrogates, which JSON can smuggle in as
 # "\ud800" escapes and which no UTF-8 encoder accepts).
@@ -259,6 +264,14 @@ class RestInput(RasaRestInput):
         message = unless_comment_is_a_red_flag(incoming.message)
         request.ctx.incoming = Incoming(incoming.sender, message)
         return None
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """Rasa's (the body's ``metadata``), with the request's id if it has one."""
+        metadata: dict[str, Any] | None = super().get_metadata(request)
+        request_id = request.headers.get(REQUEST_ID_HEADER)
+        if request_id:
+            metadata = {**(metadata or {}), REQUEST_ID: request_id}
+        return metadata
 
     async def _extract_sender(self, req: Request) -> str | None:
         incoming: Incoming = req.ctx.incoming

@@ -30,8 +30,9 @@ from bot.settings import LOOPBACK, Settings, free_port
 ENDPOINTS = paths.PROJECT_ROOT / "endpoints.cluster.yml"
 # How the balancer treats a replica (HAProxy's configuration manual, "retry-on", "redispatch"):
 # a request whose connection is refused or closed before any answer goes to another replica.
-# A replica that crashes after storing a turn and before answering would see that turn
-# replayed (docs/deployment.md, "What a crash can do").
+# A replica that crashes after storing a turn and before answering sees that turn sent again,
+# with the same X-Request-ID (one unique id per request, kept through retries), so the
+# tracker store does not store it twice (docs/deployment.md, "What a crash can do").
 HAPROXY_CONFIG = """\
 global
     maxconn 2048
@@ -50,6 +51,8 @@ defaults
 
 frontend rest
     bind {host}:{port}
+    unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    http-request set-header X-Request-ID %[unique-id]
     default_backend replicas
 
 backend replicas

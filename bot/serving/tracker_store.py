@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -31,12 +32,14 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Query, Session
 
 from bot.serving.store_errors import naming_the_store
+
+logger = logging.getLogger(__name__)
 
 # A turn is two dialogue states or more (the user's message, each answer): 3 turns hold more
 # than the MemoizationPolicy's max_history (4) and the longest rule (tests/test_tracker_store.py).
@@ -57,6 +60,9 @@ ENDS_WITH_ITS_TURN = frozenset(
 )
 # Event types after which the slots start again from their initial values.
 RESETS_SLOTS = frozenset({"session_started", "restart", "reset_slots"})
+# In a user message's metadata: the id of the HTTP request that brought it (the REST channel
+# sets it from the balancer's X-Request-ID). The same request sent again is not stored twice.
+REQUEST_ID = "request_id"
 # Set on each tracker this store loads: how many of its events are stored already.
 STORED_EVENTS = "_stored_events_loaded"
 
@@ -231,5 +237,34 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         """
         stored = getattr(tracker, STORED_EVENTS, None)
         if stored is None:
-            return super()._additional_events(session, tracker)
-        return iter(list(tracker.events)[stored:])
+            new = list(super()._additional_events(session, tracker))
+        else:
+            new = list(tracker.events)[stored:]
+        return iter(self._without_a_replayed_turn(session, tracker.sender_id, new))
+
+    def _without_a_replayed_turn(
+        self, session: Session, sender_id: str, events: list[Event]
+    ) -> list[Event]:
+        """``events``, or those before their first user message if the request that brought
+        it was stored already: the balancer sent it again after a replica died between
+        saving the turn and answering (``REQUEST_ID``)."""
+        message = next((event for event in events if isinstance(event, UserUttered)), None)
+        request_id = (message.metadata or {}).get(REQUEST_ID) if message else None
+        if message is None or not request_id:
+            return events
+        if request_id != self._last_request_id(session, sender_id):
+            return events
+        logger.warning("Sender %s: a request sent again; its turn is stored already.", sender_id)
+        return events[: events.index(message)]
+
+    def _last_request_id(self, session: Session, sender_id: str) -> str | None:
+        event = self.SQLEvent
+        last_message = (
+            session.query(event.data)
+            .filter(event.sender_id == sender_id, event.type_name == UserUttered.type_name)
+            .order_by(event.id.desc())
+            .limit(1)
+            .scalar()
+        )
+        metadata = json.loads(last_message).get("metadata") or {} if last_message else {}
+        return metadata.get(REQUEST_ID)
