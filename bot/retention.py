@@ -40,6 +40,9 @@ from bot.serving.lock_store import AtomicRedisLockStore, LockStoreUnavailable
 from bot.serving.stores import redis_answers
 from bot.settings import LOOPBACK, Settings, add_tracker_db_option
 
+COMMAND = "retention"
+HELP = "delete conversations whose last message is older than N days"
+
 SECONDS_PER_DAY = 86_400
 LOCK_TIMEOUT_S = 30.0
 
@@ -160,10 +163,6 @@ def run(arguments: argparse.Namespace) -> int:
         f"last message is older than {arguments.days:g} days, from {arguments.db}."
     )
     return 0
-
-
-COMMAND = "retention"
-HELP = "delete conversations whose last message is older than N days"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:

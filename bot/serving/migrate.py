@@ -31,6 +31,9 @@ from bot.serving.stores import (
 )
 from bot.settings import LOOPBACK, Settings, add_tracker_db_option
 
+COMMAND = "migrate"
+HELP = "copy the conversations of the SQLite tracker store to make cluster's PostgreSQL"
+
 COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 BATCH_ROWS = 1000
 START_TIMEOUT_S = 60
@@ -110,10 +113,6 @@ def run(arguments: argparse.Namespace) -> int:
         f"{copied.skipped} conversation(s) were there already."
     )
     return 0
-
-
-COMMAND = "migrate"
-HELP = "copy the conversations of the SQLite tracker store to make cluster's PostgreSQL"
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
