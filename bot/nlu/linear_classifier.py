@@ -60,10 +60,9 @@ class TfidfLogisticRegressionClassifier(RestoredComponent, LogisticRegressionCla
         model_storage: ModelStorage,
         resource: Resource,
     ) -> None:
-        super().__init__(config, name, model_storage, resource)
-        self.config = {**self.get_default_config(), **config}
+        super().__init__(config, name, model_storage, resource)  # merges the default config
         regression: LogisticRegression = self.clf
-        regression.set_params(C=self.config["C"], max_iter=self.config["max_iter"])
+        regression.set_params(C=self.config["C"])
         tfidf = TfidfTransformer(sublinear_tf=self.config["sublinear_tf"])
         self.clf: Pipeline = Pipeline([("tfidf", tfidf), ("regression", regression)])
 

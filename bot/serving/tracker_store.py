@@ -133,6 +133,24 @@ def deserialised(dumps: Iterable[dict[str, Any]]) -> list[Event]:
     return events
 
 
+def without_a_replayed_turn(sender_id: str, stored: list[Event], new: list[Event]) -> list[Event]:
+    """``new``, or its events before its first user message if the request that brought that
+    message is the last one ``stored`` (the recent turns loaded hold it): the balancer sent it
+    again after a replica died between saving the turn and answering (``REQUEST_ID``)."""
+    message = next((event for event in new if isinstance(event, UserUttered)), None)
+    if message is None or not request_id_of(message):
+        return new
+    last_stored = next((e for e in reversed(stored) if isinstance(e, UserUttered)), None)
+    if last_stored is None or request_id_of(last_stored) != request_id_of(message):
+        return new
+    logger.warning("Sender %s: a request sent again; its turn is stored already.", sender_id)
+    return new[: new.index(message)]
+
+
+def request_id_of(message: UserUttered) -> str | None:
+    return (message.metadata or {}).get(REQUEST_ID)
+
+
 def use_write_ahead_log(connection: Any, _: Any) -> None:
     """SQLite in WAL mode: readers do not wait for a writer (several Sanic workers share the
     file), and a commit needs no fsync of its own; a crash of the server loses nothing."""
@@ -162,20 +180,19 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         ``NullPool``), and closing the last connection checkpoints the write-ahead log: a few
         ms per message. Rasa serves a worker's messages on one thread, so a pooled
         connection is kept open instead."""
-        url = self.engine.url
-        self.engine.dispose()
-        self.engine = sa.create_engine(
-            url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
-        )
+        self._replace_engine(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
         sa.event.listen(self.engine, "connect", use_write_ahead_log)
-        self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _ping_before_use(self) -> None:
         """After the database restarts, the pool's old connections are tested and replaced,
         so no message fails on one (Rasa's engine does not ping them)."""
+        self._replace_engine(pool_pre_ping=True, **create_engine_kwargs(self.engine.url))
+
+    def _replace_engine(self, **options: Any) -> None:
+        """Rasa's engine made again with ``options``, and the sessions bound to the new one."""
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = sa.create_engine(url, **options)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
 
     def _naming_the_store(self) -> AbstractContextManager[None]:
@@ -237,34 +254,6 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         """
         stored = getattr(tracker, STORED_EVENTS, None)
         if stored is None:
-            new = list(super()._additional_events(session, tracker))
-        else:
-            new = list(tracker.events)[stored:]
-        return iter(self._without_a_replayed_turn(session, tracker.sender_id, new))
-
-    def _without_a_replayed_turn(
-        self, session: Session, sender_id: str, events: list[Event]
-    ) -> list[Event]:
-        """``events``, or those before their first user message if the request that brought
-        it was stored already: the balancer sent it again after a replica died between
-        saving the turn and answering (``REQUEST_ID``)."""
-        message = next((event for event in events if isinstance(event, UserUttered)), None)
-        request_id = (message.metadata or {}).get(REQUEST_ID) if message else None
-        if message is None or not request_id:
-            return events
-        if request_id != self._last_request_id(session, sender_id):
-            return events
-        logger.warning("Sender %s: a request sent again; its turn is stored already.", sender_id)
-        return events[: events.index(message)]
-
-    def _last_request_id(self, session: Session, sender_id: str) -> str | None:
-        event = self.SQLEvent
-        last_message = (
-            session.query(event.data)
-            .filter(event.sender_id == sender_id, event.type_name == UserUttered.type_name)
-            .order_by(event.id.desc())
-            .limit(1)
-            .scalar()
-        )
-        metadata = json.loads(last_message).get("metadata") or {} if last_message else {}
-        return metadata.get(REQUEST_ID)
+            return super()._additional_events(session, tracker)
+        events = list(tracker.events)
+        return iter(without_a_replayed_turn(tracker.sender_id, events[:stored], events[stored:]))
