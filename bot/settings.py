@@ -35,6 +35,16 @@ def setting(variable: str, default: Any, help: str) -> Any:
     return field(default=default, metadata={"variable": variable, "help": help})
 
 
+class LoopbackUrl:
+    """The loopback address of the server whose port is the setting ``port_field``."""
+
+    def __init__(self, port_field: str) -> None:
+        self.port_field = port_field
+
+    def __get__(self, settings: object, owner: type | None = None) -> str:
+        return f"http://{LOOPBACK}:{getattr(settings, self.port_field)}"
+
+
 @dataclass
 class Settings:
     """Where the servers listen and keep their state."""
@@ -133,21 +143,10 @@ class Settings:
         """A copy with ``changes``; derived values follow unless given."""
         return dataclasses.replace(self, **changes)
 
-    @property
-    def rasa_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.rasa_port}"
-
-    @property
-    def web_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.web_port}"
-
-    @property
-    def actions_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.actions_port}"
-
-    @property
-    def staff_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.staff_port}"
+    rasa_url = LoopbackUrl("rasa_port")
+    web_url = LoopbackUrl("web_port")
+    actions_url = LoopbackUrl("actions_port")
+    staff_url = LoopbackUrl("staff_port")
 
     @property
     def staff_token_file(self) -> Path:

@@ -36,6 +36,12 @@ from sklearn.pipeline import Pipeline
 from bot.nlu.component import RestoredComponent
 
 WEIGHTS_FILE = "weights.npz"
+TFIDF_DEFAULTS: dict[str, Any] = {
+    "max_iter": 2000,
+    # Inverse regularisation strength, for features scaled to unit length.
+    "C": 30.0,
+    "sublinear_tf": True,
+}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -45,13 +51,7 @@ class TfidfLogisticRegressionClassifier(RestoredComponent, LogisticRegressionCla
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """The component's default config (see parent class for full docstring)."""
-        return {
-            **LogisticRegressionClassifier.get_default_config(),
-            "max_iter": 2000,
-            # Inverse regularisation strength, for features scaled to unit length.
-            "C": 30.0,
-            "sublinear_tf": True,
-        }
+        return {**LogisticRegressionClassifier.get_default_config(), **TFIDF_DEFAULTS}
 
     def __init__(
         self,
