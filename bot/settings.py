@@ -173,12 +173,21 @@ class Settings:
             **inherited,
             **own,
             "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+            **{name: os.environ.get(name, default) for name, default in RUNTIME_DEFAULTS.items()},
             # Sanic's own errors (404, 405, 413, ...) as JSON, like the REST channel's.
             "SANIC_FALLBACK_ERROR_FORMAT": "json",
             **self.extra_env,
         }
 
+
+# Variables of the servers' libraries, which the shell may override. One BLAS thread per process:
+# each Sanic worker is a process, and OpenBLAS threads spinning beside them took 40 % more CPU
+# per message (docs/deployment.md).
+RUNTIME_DEFAULTS = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
 
 # The API token is passed on Rasa's command line; the staff token only to the console.
 SECRETS = {"api_token", "staff_token"}
