@@ -66,8 +66,10 @@ def conversation(turns: int, site_at: int = 1) -> list[Event]:
     return events
 
 
-def store_in(db: Path, store_class: type[SQLTrackerStore] = RecentTurnsTrackerStore) -> Any:
-    return store_class(DOMAIN, dialect="sqlite", db=str(db), recent_turns=2)
+def store_in(
+    db: Path, store_class: type[SQLTrackerStore] = RecentTurnsTrackerStore, recent_turns: int = 2
+) -> Any:
+    return store_class(DOMAIN, dialect="sqlite", db=str(db), recent_turns=recent_turns)
 
 
 def save(store: SQLTrackerStore, events: list[Event]) -> None:
@@ -130,6 +132,32 @@ def test_save_after_a_trimmed_load_appends_every_new_event_once(tmp_path: Path) 
         ("bot", None),
         ("action", "action_listen"),
     ]
+
+
+def all_columns(db: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as connection:
+        query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+        return connection.execute(f"{query} ORDER BY id").fetchall()
+
+
+def test_save_stores_the_rows_rasa_stores(tmp_path: Path) -> None:
+    events = conversation(3)
+    events[3:3] = [UserUttered("hi", {"name": "greet", "confidence": 0.9}, metadata={"a": 1})]
+    for name, store_class in (
+        ("upstream.db", SQLTrackerStore),
+        ("ours.db", RecentTurnsTrackerStore),
+    ):
+        save(store_in(tmp_path / name, store_class), events)
+    assert all_columns(tmp_path / "ours.db") == all_columns(tmp_path / "upstream.db")
+
+
+def test_the_latest_session_is_loaded_as_rasa_loads_it(tmp_path: Path) -> None:
+    earlier = conversation(2)
+    latest = conversation(2)  # made later: its events have later timestamps
+    store = store_in(tmp_path / "t.db", recent_turns=10)
+    save(store, [*earlier, *latest])
+    upstream = store_in(tmp_path / "t.db", SQLTrackerStore)
+    assert list(retrieve(store).events) == list(retrieve(upstream).events) == latest
 
 
 def test_events_are_deserialised_as_rasa_does() -> None:

@@ -32,10 +32,11 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
-from sqlalchemy.orm import Query, Session
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import Session
 
 from bot.serving.store_errors import naming_the_store
 
@@ -158,6 +159,67 @@ def use_write_ahead_log(connection: Any, _: Any) -> None:
     connection.execute("PRAGMA synchronous = NORMAL")
 
 
+class EventQueries:
+    """The store's SQL, built once, so SQLAlchemy compiles it once rather than on every message.
+
+    Rasa's ``_event_query`` (the latest session's events) and its ``save`` rows, in SQLAlchemy
+    Core; ``tests/test_tracker_store.py`` pins both against Rasa's own store.
+    """
+
+    def __init__(self, events: sa.Table, recent_turns: int) -> None:
+        column = events.c
+        sender = sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(column.timestamp))
+            .where(column.sender_id == sender, column.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        in_session = sa.and_(
+            column.sender_id == sender,
+            sa.or_(column.timestamp >= session_start, session_start.is_(None)),
+        )
+        # The id of the action_listen that starts the recent_turns-th last turn, or 0.
+        listens = (
+            sa.select(column.id)
+            .where(
+                in_session,
+                column.type_name == ActionExecuted.type_name,
+                column.action_name == ACTION_LISTEN_NAME,
+            )
+            .order_by(column.id.desc())
+            .offset(recent_turns)
+            .limit(1)
+            .scalar_subquery()
+        )
+        cut = sa.func.coalesce(listens, 0)
+        self.left_out_kinds = (
+            sa.select(column.type_name, column.action_name, sa.func.max(column.id))
+            .where(in_session, column.id < cut)
+            .group_by(column.type_name, column.action_name)
+        )
+        kept = column.id.in_(sa.bindparam("kept", expanding=True))
+        self.recent = (
+            sa.select(column.data)
+            .where(in_session, sa.or_(column.id >= cut, kept))
+            .order_by(column.id)
+        )
+        self.whole_session = sa.select(column.data).where(in_session).order_by(column.id)
+        self.insert = events.insert()
+
+
+def event_row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The row Rasa's ``SQLTrackerStore.save`` stores for ``event``."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 class RecentTurnsTrackerStore(SQLTrackerStore):
     """Rasa's ``SQLTrackerStore``, loading the current slots and the recent turns only."""
 
@@ -170,6 +232,7 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
         check_reachable(kwargs, self.address)
         super().__init__(domain, **kwargs)
         self.recent_turns = int(recent_turns)
+        self._queries = EventQueries(self.SQLEvent.__table__, self.recent_turns)
         if self.engine.dialect.name == "sqlite":
             self._keep_a_connection_open()
         else:
@@ -215,35 +278,27 @@ class RecentTurnsTrackerStore(SQLTrackerStore):
 
     def _recent_events(self, session: Session, sender_id: str) -> Iterator[dict[str, Any]]:
         """Two queries whatever the history's length: the kinds of events left out, the rest."""
-        event = self.SQLEvent
-        events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-        cut = self._first_recent_event_id(events)
-        left_out = (
-            events.filter(event.id < cut)
-            .order_by(None)
-            .group_by(event.type_name, event.action_name)
-            .with_entities(event.type_name, event.action_name, sa.func.max(event.id))
-        )
-        kept = slot_events_to_keep(left_out)
-        if kept is not None:
-            events = events.filter(sa.or_(event.id >= cut, event.id.in_(kept)))
-        for (data,) in events.with_entities(event.data):
+        queries, sender = self._queries, {"sender_id": sender_id}
+        kept = slot_events_to_keep(session.execute(queries.left_out_kinds, sender))
+        if kept is None:
+            rows = session.execute(queries.whole_session, sender)
+        else:
+            rows = session.execute(queries.recent, {**sender, "kept": kept})
+        for (data,) in rows:
             yield json.loads(data)
 
-    def _first_recent_event_id(self, events: Query) -> Any:
-        """The id of the ``action_listen`` that starts the ``recent_turns``-th last turn, or 0."""
-        event = self.SQLEvent
-        listens = events.filter(
-            event.type_name == ActionExecuted.type_name, event.action_name == ACTION_LISTEN_NAME
-        )
-        start = listens.with_entities(event.id).order_by(None).order_by(event.id.desc())
-        recent = start.offset(self.recent_turns).limit(1).correlate(None)
-        return sa.func.coalesce(recent.scalar_subquery(), 0)
-
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's new events, as Rasa does; a second save appends nothing again."""
-        with self._naming_the_store():
-            await super().save(tracker)
+        """Append the tracker's new events, as Rasa does, in one statement; a second save of
+        the same tracker appends nothing again."""
+        await self.stream_events(tracker)
+        with self._naming_the_store(), self.session_scope() as session:
+            rows = [
+                event_row(tracker.sender_id, event)
+                for event in self._additional_events(session, tracker)
+            ]
+            if rows:
+                session.execute(self._queries.insert, rows)
+                session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator:
