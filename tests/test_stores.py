@@ -75,6 +75,48 @@ def test_a_message_waiting_behind_a_crashed_one_is_served_when_that_ticket_expir
     assert 1.5 < asyncio.run(asyncio.wait_for(next_message(), timeout=20)) < 10
 
 
+def test_tickets_are_issued_in_rasas_format_and_served_in_order(
+    redis_lock_store: AtomicRedisLockStore,
+) -> None:
+    numbers = [redis_lock_store.issue_ticket("order") for _ in range(3)]
+    lock = redis_lock_store.get_lock("order")  # Rasa's own reading of the stored lock
+    assert lock is not None and lock.conversation_id == "order"
+    assert numbers == [ticket.number for ticket in lock.tickets] == [0, 1, 2]
+    assert lock.now_serving == 0 and not lock.is_locked(0) and lock.is_locked(1)
+    redis_lock_store.cleanup("order", 1)  # a waiting ticket given up
+    lock = redis_lock_store.get_lock("order")
+    assert lock is not None and [ticket.number for ticket in lock.tickets] == [0, 2]
+    for number in (0, 2):
+        redis_lock_store.cleanup("order", number)
+    assert redis_lock_store.get_lock("order") is None  # no one waits: the lock is gone
+
+
+def test_tickets_taken_at_once_are_all_different(redis_lock_store: AtomicRedisLockStore) -> None:
+    taken: list[int] = []
+
+    def take() -> None:
+        for _ in range(20):
+            taken.append(redis_lock_store.issue_ticket("at-once"))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == list(range(80))
+
+
+def test_expired_tickets_are_dropped_and_waiting_ones_renewed(
+    redis_lock_store: AtomicRedisLockStore,
+) -> None:
+    redis_lock_store.issue_ticket("renew", lock_lifetime=0.5)  # served, then its process dies
+    waiting = redis_lock_store.issue_ticket("renew", lock_lifetime=0.5)
+    redis_lock_store.update_lock("renew")  # as a waiting process does while it polls
+    time.sleep(1)
+    lock = redis_lock_store.get_lock("renew")
+    assert lock is not None and lock.now_serving == waiting
+
+
 @pytest.fixture(scope="module")
 def two_workers(start_servers: StartServers) -> Servers:
     """make run's layout: two Sanic workers, one SQLite file, the private Redis."""
