@@ -130,3 +130,26 @@ def test_multinomial_probabilities_come_from_the_stored_weights_alone() -> None:
     rebuilt.coef_, rebuilt.intercept_ = regression.coef_, regression.intercept_
     rebuilt.classes_ = regression.classes_
     assert np.allclose(rebuilt.predict_proba([[1.5]]), regression.predict_proba([[1.5]]))
+
+
+def test_probabilities_are_scikit_learns(storage: LocalModelStorage) -> None:
+    featurizers = Featurizers(storage)
+    classifier = TfidfLogisticRegressionClassifier.create(
+        TfidfLogisticRegressionClassifier.get_default_config(), storage, Resource("c"), CONTEXT
+    )
+    classifier.train(featurizers.training_data())
+    texts = ["where does it go", "hi", "my fault?", "zzz", "where where where does it spread"]
+    features = classifier._create_X([featurizers.message(text) for text in texts])
+    pipeline = Pipeline(classifier.clf.steps)  # scikit-learn's own prediction, same weights
+    assert np.allclose(classifier.clf.predict_proba(features), pipeline.predict_proba(features))
+
+
+def test_the_feature_matrix_is_rasas(storage: LocalModelStorage) -> None:
+    featurizers = Featurizers(storage)
+    classifier = TfidfLogisticRegressionClassifier.create(
+        TfidfLogisticRegressionClassifier.get_default_config(), storage, Resource("c"), CONTEXT
+    )
+    messages = [featurizers.message(text) for text in ["where does it go", "hi", "zzz"]]
+    ours = classifier._create_X(messages)
+    upstream = LogisticRegressionClassifier._create_X(classifier, messages)
+    assert ours.shape == upstream.shape and (ours != upstream).nnz == 0
