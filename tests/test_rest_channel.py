@@ -1,0 +1,41 @@
+"""How the REST channel schedules the messages of one Rasa process (bot/channels/rest.py).
+
+The checks of each request are tested through a running server in ``test_bad_input.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.channels.rest import RestInput, freeze_the_loaded_objects, one_at_a_time
+
+
+def test_messages_are_handled_one_at_a_time_in_the_order_they_came() -> None:
+    events: list[str] = []
+
+    async def rasa(message: UserMessage) -> None:
+        events.append(f"start {message.text}")
+        await asyncio.sleep(0.05 if message.text == "a" else 0)  # "a" waits for its action
+        events.append(f"end {message.text}")
+
+    async def three_requests() -> None:
+        handle = one_at_a_time(rasa)
+        await asyncio.gather(*(handle(UserMessage(text)) for text in "abc"))
+
+    asyncio.run(three_requests())
+    assert events == ["start a", "end a", "start b", "end b", "start c", "end c"]
+
+
+def test_the_objects_loaded_at_start_are_frozen_once_the_server_has_started() -> None:
+    listeners = RestInput().blueprint(lambda message: None)._future_listeners
+    assert [(item.listener, item.event) for item in listeners] == [
+        (freeze_the_loaded_objects, "after_server_start")
+    ]
+    try:
+        freeze_the_loaded_objects(None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
