@@ -21,12 +21,15 @@ def test_messages_are_handled_one_at_a_time_in_the_order_they_came() -> None:
         await asyncio.sleep(0.05 if message.text == "a" else 0)  # "a" waits for its action
         events.append(f"end {message.text}")
 
-    async def three_requests() -> None:
+    async def four_requests() -> None:
         handle = one_at_a_time(rasa)
-        await asyncio.gather(*(handle(UserMessage(text)) for text in "abc"))
+        await asyncio.gather(*(handle(UserMessage(text)) for text in "abcd"))
 
-    asyncio.run(three_requests())
-    assert events == ["start a", "end a", "start b", "end b", "start c", "end c"]
+    asyncio.run(four_requests())
+    # "b" is not let in while "a" waits for its action.
+    assert events == [
+        *("start a", "end a", "start b", "end b", "start c", "end c", "start d", "end d")
+    ]
 
 
 def test_the_objects_loaded_at_start_are_frozen_once_the_server_has_started() -> None:

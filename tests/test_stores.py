@@ -91,6 +91,27 @@ def test_tickets_are_issued_in_rasas_format_and_served_in_order(
     assert redis_lock_store.get_lock("order") is None  # no one waits: the lock is gone
 
 
+def test_the_next_message_gets_the_lock_well_within_rasas_second(
+    redis_lock_store: AtomicRedisLockStore,
+) -> None:
+    async def wait_after_release() -> float:
+        first = redis_lock_store.lock("soon")
+        await first.__aenter__()
+
+        async def second() -> float:
+            async with redis_lock_store.lock("soon"):
+                return time.monotonic()
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.1)
+        released = time.monotonic()
+        await first.__aexit__(None, None, None)
+        return await waiting - released
+
+    # Rasa polls every second by default, so its second message would wait about 0.9 s.
+    assert asyncio.run(wait_after_release()) < 0.5
+
+
 def test_tickets_taken_at_once_are_all_different(redis_lock_store: AtomicRedisLockStore) -> None:
     taken: list[int] = []
 

@@ -232,10 +232,12 @@ def freeze_the_loaded_objects(app: Any, loop: Any) -> None:
 def one_at_a_time(on_new_message: MessageHandler) -> MessageHandler:
     """``on_new_message`` handling this process's messages one after another, as they came.
 
-    Rasa lets the next request in only while a message waits for the action server, and that
-    message then waits behind every request that came in meanwhile: under load, the answers
-    from a custom action took twice as long as the others (docs/deployment.md). In order, the
-    process idles for the action server's few ms of work, which runs on the same cores.
+    Rasa lets the next request in while a message waits for the action server, and that
+    message then came after every request let in meanwhile; the action server, too, waited
+    for a core that the Rasa processes kept busy. Under load, the answers from a custom
+    action took twice as long as the others (docs/deployment.md); two at once was no better.
+    A message waiting for its conversation's lock (the same person's previous message, in
+    another process) holds the others up for as long: the lock store polls every 50 ms.
     """
     turn = asyncio.Lock()  # wakes its waiters in the order they came
 
