@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster-url", help="also measure this load balancer (make cluster)")
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--length", type=int, default=25, help="messages per conversation")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="conversations each client holds, one after another"
+    )
     parser.add_argument("--long", type=int, default=60, help="messages of a long conversation")
     parser.add_argument("--long-conversations", type=int, default=3)
     parser.add_argument("--heldout", type=Path, default=paths.HELDOUT)
@@ -68,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def apply_quick(arguments: argparse.Namespace) -> None:
     if arguments.quick:
-        arguments.workers, arguments.clients = [1], [2]
+        arguments.workers, arguments.clients, arguments.rounds = [1], [2], 1
         arguments.length, arguments.long, arguments.long_conversations = 5, 10, 1
 
 
@@ -127,7 +130,7 @@ def measure(
     long = conversations(examples, arguments.long_conversations, arguments.long)
     levels = [level("length", url, long, 1, servers)]
     for clients in arguments.clients:
-        planned = conversations(examples, clients, arguments.length, seed=clients)
+        planned = conversations(examples, clients * arguments.rounds, arguments.length, clients)
         levels.append(level("throughput", url, planned, clients, servers))
     return {"name": name, "levels": levels, "cold_start_s": None, "rasa_processes": None}
 
