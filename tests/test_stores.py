@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from bot import paths
+from bot.evaluation.load import Conversation, run_conversations
+from bot.evaluation.processes import cpu_seconds, descendants
 from bot.serve import Server, Servers, rasa_command, write_credentials
 from bot.serving.cluster import ENDPOINTS as CLUSTER_ENDPOINTS
 from bot.serving.lock_store import AtomicRedisLockStore
@@ -196,6 +198,20 @@ def test_two_workers_keep_one_conversation_in_order_with_every_turn(two_workers:
     assert not errors
     events = [event for _, event in stored_events(two_workers, sender, ("user", "action"))]
     assert_whole_turns_in_order(events, {tag: [f"{m} ({tag})" for m in MESSAGES] for tag in "ab"})
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_connections_opened_at_once_are_served_by_both_workers(two_workers: Servers) -> None:
+    assert two_workers.rasa.process is not None
+    workers = descendants(two_workers.rasa.process.pid)[1:]
+    before = {pid: cpu_seconds(pid) for pid in workers}
+    # One aiohttp session: its connections are all opened at the start, at once.
+    people = [Conversation(new_sender("burst"), ["where does it spread?"] * 6) for _ in range(8)]
+    result = run_conversations(f"{two_workers.settings.rasa_url}/webhooks/rest/webhook", people)
+    assert not [error for person in result.conversations for error in person.errors]
+    used = sorted(cpu_seconds(pid) - before[pid] for pid in workers)
+    assert len(used) == 2 and used[0] > used[1] / 4  # both worked, not one alone
 
 
 def assert_whole_turns_in_order(events: list[dict[str, Any]], sent: dict[str, list[str]]) -> None:
