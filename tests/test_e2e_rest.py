@@ -17,3 +17,10 @@ def test_where_it_spreads_names_the_four_sites(chat: Chat) -> None:
         assert site in answer
     buttons = [b["title"].lower() for message in reply for b in message.get("buttons", [])]
     assert buttons == ["lung", "liver", "bones", "brain"]
+
+
+def test_a_site_named_in_another_question_is_the_site_of_a_follow_up(chat: Chat) -> None:
+    sender = new_sender()
+    chat(sender, "it has gone to her liver, how do they treat that?")
+    answer = texts(chat(sender, "and what signs would it give there?"))
+    assert "when it has spread to the liver, symptoms may include" in answer
