@@ -181,8 +181,9 @@ class Settings:
 
 
 # Variables of the servers' libraries, which the shell may override. One BLAS thread per process:
-# each Sanic worker is a process, and OpenBLAS threads spinning beside them took 40 % more CPU
-# per message (docs/deployment.md).
+# each Sanic worker is a process of its own. In-process, OpenBLAS's default threads made a
+# message cost 30 ms of CPU instead of 17; in the server no difference was measured
+# (docs/deployment.md).
 RUNTIME_DEFAULTS = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "OPENBLAS_NUM_THREADS": "1",
