@@ -33,7 +33,7 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(SPACY_STAMP) \
 help:
 	@echo "make run     set everything up, train if needed, serve the assistant"
 	@echo "make test    set everything up, then lint, validate, pytest and conversation tests"
-	@echo "make cluster PostgreSQL, Redis, REPLICAS=2 Rasa servers behind HAProxy on port 5005"
+	@echo "make cluster make run's layout on PostgreSQL: Redis, REPLICAS Rasa servers, HAProxy on 5005"
 	@echo "make shell   talk to the assistant in the terminal (rasa shell)"
 	@echo "make lock    recompile requirements.lock from requirements.in"
 	@echo "make retention DAYS=30  delete conversations whose last message is over 30 days old"
@@ -77,7 +77,8 @@ $(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
 	  || { tail -40 $(LOG_DIR)/train.log; exit 1; }
 	@touch $@
 
-# Rasa on every core (SANIC_WORKERS, default: one per core) with a private Redis as the lock store.
+# REPLICAS Rasa processes (default: one per core) behind HAProxy on RASA_PORT, a private Redis as
+# the lock store, SQLite as the tracker store (bot/serve.py).
 run: setup serving-packages train
 	@$(PY) -m bot.serve
 
@@ -86,7 +87,7 @@ run: setup serving-packages train
 cluster: setup serving-packages train
 	@$(PY) -m bot.serving.cluster
 
-# The private Redis of make run, PostgreSQL and HAProxy of make cluster: Debian packages that a
+# The private Redis and HAProxy of make run, and PostgreSQL of make cluster: Debian packages that a
 # fresh machine gets here (needs root), as `make browser` gets Chromium.
 SERVING_PACKAGES := redis-server postgresql haproxy
 serving-packages:

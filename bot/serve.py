@@ -2,10 +2,10 @@
 
 ``make run`` calls ``python -m bot.serve``; the end-to-end tests use :class:`Servers` the same
 way, on free loopback ports. Each server is Rasa's own (``python -m rasa_sdk``, which
-``rasa run actions`` wraps, and ``rasa run`` with ``SANIC_WORKERS`` processes), plus the
-private ``redis-server`` their lock store needs (bot/serving/stores.py); this module only
-starts them, waits until they answer, and stops them. ``make cluster``'s layout is
-:class:`bot.serving.cluster.Cluster`.
+``rasa run actions`` wraps, and ``rasa run``, one process per core), plus the private
+``redis-server`` their lock store needs (bot/serving/stores.py) and HAProxy in front of the
+Rasa processes (bot/serving/balancer.py); this module only starts them, waits until they
+answer, and stops them. ``make cluster``'s layout is :class:`bot.serving.cluster.Cluster`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import yaml
 
 from bot import paths
 from bot.article import load_yaml
+from bot.serving.balancer import balancer_server, replica_ports, write_haproxy_config
 from bot.serving.processes import Server
 from bot.serving.stores import redis_dir, redis_server
 from bot.settings import LOOPBACK, Settings
@@ -45,7 +46,7 @@ def check_tracker_store(path: Path) -> None:
         with closing(sqlite3.connect(path, isolation_level=None)) as connection:
             connection.execute("BEGIN IMMEDIATE")  # takes the write lock, as Rasa will
             connection.execute("ROLLBACK")
-            # Kept by the file: readers never wait for the writer (several Sanic workers).
+            # Kept by the file: readers never wait for the writer (several Rasa processes).
             connection.execute("PRAGMA journal_mode = WAL")
     except (OSError, sqlite3.Error) as error:
         raise SystemExit(
@@ -55,21 +56,19 @@ def check_tracker_store(path: Path) -> None:
 
 
 def rasa_command(
-    settings: Settings, endpoints: Path = paths.ENDPOINTS, replica_port: int | None = None
+    settings: Settings, endpoints: Path = paths.ENDPOINTS, port: int | None = None
 ) -> list[str]:
-    """``rasa run`` on RASA_PORT, or as a replica on loopback behind make cluster's balancer."""
-    interface, port = (settings.rasa_host, settings.rasa_port)
-    if replica_port is not None:
-        interface, port = LOOPBACK, replica_port
+    """``rasa run`` on loopback: a replica at ``port`` behind the balancer, or alone on
+    RASA_PORT (the tests of a Rasa server's own start)."""
     command = [
         str(Path(sys.executable).with_name("rasa")),
         "run",
         "--model",
         str(settings.model),
         "--interface",
-        interface,
+        LOOPBACK,
         "--port",
-        str(port),
+        str(port or settings.rasa_port),
         "--credentials",
         str(settings.credentials_file),
         "--endpoints",
@@ -141,17 +140,24 @@ def actions_server(settings: Settings) -> Server:
 
 
 class Servers:
-    """Redis (the lock store), the action server, the Rasa server and the widget's web server.
+    """Redis (the lock store), the action server, the Rasa replicas, the balancer in front of
+    them (``rasa``: where the REST channel is), the widget's web server and the staff console.
 
-    They start in stages, each once the one before answers: the Rasa server checks Redis as
-    it starts.
+    They start in stages, each once the one before answers: the Rasa servers check Redis as
+    they start.
     """
+
+    endpoints = paths.ENDPOINTS
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_environment()
         self.redis = redis_server(self.settings)
         self.actions = actions_server(self.settings)
-        self.rasa = Server("rasa", rasa_command(self.settings), f"{self.settings.rasa_url}/")
+        self.replicas = [
+            self.replica(number, port)
+            for number, port in enumerate(replica_ports(self.settings), start=1)
+        ]
+        self.rasa = balancer_server(self.settings)
         self.web = Server("web", web_command(self.settings), f"{self.settings.web_url}/widget.js")
         self.console = Server(
             "console",
@@ -159,9 +165,22 @@ class Servers:
             f"{self.settings.staff_url}/health",
         )
 
+    def replica(self, number: int, port: int) -> Server:
+        """One Rasa server of one process: the replicas, not Sanic's workers, use the cores."""
+        command = rasa_command(self.settings, self.endpoints, port)
+        env = {"SANIC_WORKERS": "1", **self.replica_env()}
+        return Server(f"rasa-{number}", command, f"http://{LOOPBACK}:{port}/", env)
+
+    def replica_env(self) -> dict[str, str]:
+        return {}
+
     @property
     def stages(self) -> list[list[Server]]:
-        return [[self.redis], [self.actions, self.rasa, self.web, self.console]]
+        return [
+            [self.redis],
+            [self.actions, *self.replicas, self.web, self.console],
+            [self.rasa],
+        ]
 
     @property
     def all(self) -> list[Server]:
@@ -174,6 +193,7 @@ class Servers:
         check_tracker_store(self.settings.tracker_db)
         redis_dir(self.settings).mkdir(exist_ok=True)
         write_credentials(self.settings)
+        write_haproxy_config(self.settings)
         # Made here, not when the servers are described, so that nothing is written before
         # the tracker store's folder has been checked.
         self.console.env["STAFF_TOKEN"] = staff_token(self.settings)
@@ -222,9 +242,12 @@ class Servers:
         return [
             f"Staff console: {staff_url} (token {token_source(self.settings)}); signed in at once "
             f"with\n    {staff_url}#token={staff_token(self.settings)}",
-            f"Rasa server processes (SANIC_WORKERS): {self.settings.sanic_workers}",
+            f"Rasa replicas behind HAProxy (REPLICAS): {self.replica_addresses()}",
             f"Lock store: Redis at {LOOPBACK}:{self.settings.redis_port}",
         ]
+
+    def replica_addresses(self) -> str:
+        return ", ".join(f"{LOOPBACK}:{port}" for port in replica_ports(self.settings))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,24 @@ def free_port() -> int:
         probe.bind((LOOPBACK, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port_range(count: int, taken: Collection[int]) -> int:
+    """The first of ``count`` consecutive loopback ports that are free and not in ``taken``."""
+    while True:
+        first = free_port()
+        ports = range(first, first + count)
+        if set(taken).isdisjoint(ports) and all(port_is_free(port) for port in ports[1:]):
+            return first
 
 
 def setting(variable: str, default: Any, help: str) -> Any:
@@ -78,14 +96,15 @@ class Settings:
         "STAFF_TOKEN", "", "the console's token; default: made at first start, var/staff-token"
     )
     # Serving at scale (bot/serving, docs/deployment.md).
-    sanic_workers: int = setting(
-        "SANIC_WORKERS", os.cpu_count() or 1, "Rasa server processes of make run; default: cores"
+    replicas: int = setting(
+        "REPLICAS",
+        os.cpu_count() or 1,
+        "Rasa processes behind HAProxy, on RASA_PORT+1...; default: one per core",
     )
     redis_port: int = setting("REDIS_PORT", 6380, "port of the private Redis (lock store)")
     ticket_lock_lifetime: int = setting(
         "TICKET_LOCK_LIFETIME", 15, "seconds a crashed Rasa process can hold a conversation's lock"
     )
-    replicas: int = setting("REPLICAS", 2, "Rasa servers of make cluster, on RASA_PORT+1...")
     postgres_port: int = setting(
         "POSTGRES_PORT", 5433, "port of make cluster's private PostgreSQL (tracker store)"
     )
@@ -116,7 +135,6 @@ class Settings:
         extra_env = {"TELEGRAM_TOKEN": "", **overrides.pop("extra_env", {})}
         loopback: dict[str, Any] = {
             "rasa_host": LOOPBACK,
-            "rasa_port": free_port(),
             "actions_port": free_port(),
             "web_port": free_port(),
             "staff_port": free_port(),
@@ -126,9 +144,14 @@ class Settings:
             "log_dir": state_dir / "log",
             "postgres_dir": state_dir / "postgres",
             # One Rasa process: the tests start many servers on a shared machine.
-            "sanic_workers": 1,
+            "replicas": 1,
         }
-        return cls(**{**loopback, **overrides}, extra_env=extra_env)
+        loopback.update(overrides)
+        if "rasa_port" not in loopback:
+            # The balancer's port, then one for each replica.
+            others = {value for name, value in loopback.items() if name.endswith("_port")}
+            loopback["rasa_port"] = free_port_range(loopback["replicas"] + 1, others)
+        return cls(**loopback, extra_env=extra_env)
 
     def __post_init__(self) -> None:
         # Derived from the ports, so that changing WEB_PORT or RASA_PORT alone is enough.
@@ -181,7 +204,7 @@ class Settings:
 
 
 # Variables of the servers' libraries, which the shell may override. One BLAS thread per process:
-# each Sanic worker is a process of its own. In-process, OpenBLAS's default threads made a
+# each Rasa replica is a process of its own. In-process, OpenBLAS's default threads made a
 # message cost 30 ms of CPU instead of 17; in the server no difference was measured
 # (docs/deployment.md).
 RUNTIME_DEFAULTS = {

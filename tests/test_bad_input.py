@@ -15,7 +15,8 @@ import yaml
 
 from bot import PROJECT_ROOT
 from bot.serve import Servers
-from bot.settings import Settings
+from bot.serving.balancer import replica_ports
+from bot.settings import LOOPBACK, Settings
 from tests.helpers import (
     EMPTY_MESSAGE_REPLY,
     FAILURE_REPLY,
@@ -223,10 +224,13 @@ def test_the_channel_keeps_rasas_url_and_health_route(servers: Servers) -> None:
 
 
 def test_the_same_request_sent_again_gets_the_answer_and_is_stored_once(servers: Servers) -> None:
-    """What the balancer does when a replica dies between saving a turn and answering."""
+    """What the balancer does when a replica dies between saving a turn and answering.
+
+    Sent to a replica, as the balancer sends it: the balancer sets its own request id.
+    """
     sender = new_sender()
     headers = {"X-Request-ID": f"{sender}-request-1"}
-    url = f"{servers.settings.rasa_url}{WEBHOOK}"
+    url = f"http://{LOOPBACK}:{replica_ports(servers.settings)[0]}{WEBHOOK}"
     for _ in range(2):
         response = requests.post(
             url, data=body(sender=sender, message=NORMAL_QUESTION), headers=headers, timeout=60

@@ -26,7 +26,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import paths
-from bot.serving.cluster import Cluster, cluster_on_loopback, replica_ports
+from bot.serving.balancer import replica_ports
+from bot.serving.cluster import Cluster, cluster_on_loopback
 from bot.serving.migrate import copy_conversations, postgres_store, sqlite_store
 from bot.serving.stores import POSTGRES_DATABASE, POSTGRES_USER, postgres_password
 from bot.settings import LOOPBACK, Settings

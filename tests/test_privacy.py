@@ -114,7 +114,7 @@ def test_patient_messages_never_reach_the_logs(servers: Servers) -> None:
     requests.post(url, data=f'{{"sender": "{sender}", "message": "{marker}', timeout=60)
     time.sleep(1)  # let the servers write their logs
     logs = {log.name: log.read_text(encoding="utf-8") for log in servers.settings.log_dir.iterdir()}
-    assert "rasa.log" in logs and "actions.log" in logs
+    assert "rasa-1.log" in logs and "actions.log" in logs
     for name, text in logs.items():
         assert marker not in text, f"a patient's message is in {name}"
 

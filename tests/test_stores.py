@@ -1,7 +1,8 @@
-"""The lock store (Redis) and the tracker stores when they are down, and make run's workers.
+"""The lock store (Redis) and the tracker stores when they are down, and make run's replicas.
 
 Each test starts its own servers: a Rasa server whose store does not answer, or the servers
-of ``make run`` with two Sanic workers sharing one SQLite file and the private Redis.
+of ``make run`` with two Rasa replicas behind HAProxy, sharing one SQLite file and the
+private Redis.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from bot import paths
 from bot.evaluation.load import Conversation, run_conversations
-from bot.evaluation.processes import cpu_seconds, descendants
+from bot.evaluation.processes import cpu_seconds
 from bot.serve import Server, Servers, rasa_command, write_credentials
 from bot.serving.cluster import ENDPOINTS as CLUSTER_ENDPOINTS
 from bot.serving.lock_store import AtomicRedisLockStore
@@ -141,30 +142,31 @@ def test_expired_tickets_are_dropped_and_waiting_ones_renewed(
 
 
 @pytest.fixture(scope="module")
-def two_workers(start_servers: StartServers) -> Servers:
-    """make run's layout: two Sanic workers, one SQLite file, the private Redis."""
-    return start_servers(sanic_workers=2)
+def two_replicas(start_servers: StartServers) -> Servers:
+    """make run's layout: two replicas behind HAProxy, one SQLite file, the private Redis."""
+    return start_servers(replicas=2)
 
 
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_redis_stopping_while_serving_gets_an_apology_fast_then_recovers(
-    two_workers: Servers,
+    two_replicas: Servers,
 ) -> None:
     sender = new_sender("redis-down")
-    assert "brain" in texts(send(two_workers, sender, "where does breast cancer spread?"))
-    two_workers.redis.stop()
+    assert "brain" in texts(send(two_replicas, sender, "where does breast cancer spread?"))
+    two_replicas.redis.stop()
     try:
         started = time.monotonic()
-        reply = send(two_workers, sender, "is it curable?", timeout=30)
+        reply = send(two_replicas, sender, "is it curable?", timeout=30)
         assert [message["text"] for message in reply] == [FAILURE_REPLY]
         assert time.monotonic() - started < 30
     finally:
-        two_workers.redis.start(two_workers.settings)
-        two_workers.wait_until_ready(two_workers.redis, timeout_s=30)
-    log = (two_workers.settings.log_dir / "rasa.log").read_text(encoding="utf-8")
-    assert f"The Redis lock store at {LOOPBACK}:{two_workers.settings.redis_port}" in log
-    assert "brain" in texts(send(two_workers, sender, "where does breast cancer spread?"))
+        two_replicas.redis.start(two_replicas.settings)
+        two_replicas.wait_until_ready(two_replicas.redis, timeout_s=30)
+    logs = [two_replicas.settings.log_dir / f"{r.name}.log" for r in two_replicas.replicas]
+    log = "".join(path.read_text(encoding="utf-8") for path in logs)
+    assert f"The Redis lock store at {LOOPBACK}:{two_replicas.settings.redis_port}" in log
+    assert "brain" in texts(send(two_replicas, sender, "where does breast cancer spread?"))
 
 
 MESSAGES = [
@@ -179,14 +181,14 @@ MESSAGES = [
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_two_workers_keep_one_conversation_in_order_with_every_turn(two_workers: Servers) -> None:
+def test_two_replicas_keep_one_conversation_in_order_with_every_turn(two_replicas: Servers) -> None:
     sender = new_sender("workers")
     errors: list[BaseException] = []
 
     def client(tag: str) -> None:
         try:
             for message in MESSAGES:
-                send(two_workers, sender, f"{message} ({tag})")
+                send(two_replicas, sender, f"{message} ({tag})")
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
 
@@ -196,19 +198,18 @@ def test_two_workers_keep_one_conversation_in_order_with_every_turn(two_workers:
     for thread in clients:
         thread.join()
     assert not errors
-    events = [event for _, event in stored_events(two_workers, sender, ("user", "action"))]
+    events = [event for _, event in stored_events(two_replicas, sender, ("user", "action"))]
     assert_whole_turns_in_order(events, {tag: [f"{m} ({tag})" for m in MESSAGES] for tag in "ab"})
 
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_connections_opened_at_once_are_served_by_both_workers(two_workers: Servers) -> None:
-    assert two_workers.rasa.process is not None
-    workers = descendants(two_workers.rasa.process.pid)[1:]
+def test_connections_opened_at_once_are_served_by_both_replicas(two_replicas: Servers) -> None:
+    workers = [replica.process.pid for replica in two_replicas.replicas if replica.process]
     before = {pid: cpu_seconds(pid) for pid in workers}
     # One aiohttp session: its connections are all opened at the start, at once.
     people = [Conversation(new_sender("burst"), ["where does it spread?"] * 6) for _ in range(8)]
-    result = run_conversations(f"{two_workers.settings.rasa_url}/webhooks/rest/webhook", people)
+    result = run_conversations(f"{two_replicas.settings.rasa_url}/webhooks/rest/webhook", people)
     assert not [error for person in result.conversations for error in person.errors]
     used = sorted(cpu_seconds(pid) - before[pid] for pid in workers)
     assert len(used) == 2 and used[0] > used[1] / 4  # both worked, not one alone
@@ -229,5 +230,5 @@ def assert_whole_turns_in_order(events: list[dict[str, Any]], sent: dict[str, li
             previous = event["name"]
 
 
-def test_make_run_has_one_worker_per_core_by_default() -> None:
-    assert Settings.from_environment({}).sanic_workers == (os.cpu_count() or 1)
+def test_make_run_has_one_replica_per_core_by_default() -> None:
+    assert Settings.from_environment({}).replicas == (os.cpu_count() or 1)

@@ -219,18 +219,6 @@ def unless_comment_is_a_red_flag(message: str) -> str:
     return message
 
 
-def close_after_reply(request: Request) -> None:
-    """Answer this request with ``Connection: close``, so the client's next one connects anew.
-
-    Sanic's workers share one listening socket, and the first to wake accepts every connection
-    waiting: a client's kept-alive connections all went to one worker while the others idled
-    (8 clients: 68 msg/s against 116, docs/deployment.md). A new connection goes to a worker
-    that is free. Sanic 21.12 has no setting for it (its ``KEEP_ALIVE`` is never read).
-    """
-    if request.stream is not None:
-        request.stream.keep_alive = False
-
-
 def freeze_the_loaded_objects(app: Any, loop: Any) -> None:
     """Keep the objects alive once the model is loaded out of the garbage collector's walks.
 
@@ -295,7 +283,6 @@ class RestInput(RasaRestInput):
         """Answer a bad or unusable message here; let a good one through, cleaned."""
         if request.method != "POST":
             return None
-        close_after_reply(request)
         try:
             data, incoming = checked_request(request.body)
         except InvalidRequest as error:

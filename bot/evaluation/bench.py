@@ -11,8 +11,8 @@ patients write them (``bot.evaluation.workload``). Measured, for each server:
 - for servers it starts: cold start, CPU per message and peak memory of each process.
 
 The servers: by default this command starts them (``bot.serve``) once with each number of
-Sanic workers (``--workers 1 2``; ``SANIC_WORKERS``), with ``--env`` settings (a lock store,
-for example). ``--url`` measures a server already running instead, and ``--cluster-url``
+Rasa replicas behind the balancer (``--replicas 1 2``; ``REPLICAS``), with ``--env``
+settings. ``--url`` measures a server already running instead, and ``--cluster-url``
 adds a ``make cluster`` load balancer. Writes ``reports/bench.md`` and ``reports/bench.json``.
 Exits with status 1 if any request failed.
 """
@@ -25,7 +25,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +53,7 @@ Figures = dict[str, Any]  # what bench.json holds for one workload or one server
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     cores = os.cpu_count() or 1
     parser.add_argument("--model", type=Path, default=paths.MODEL)
-    parser.add_argument("--workers", type=int, nargs="+", default=sorted({1, cores}))
+    parser.add_argument("--replicas", type=int, nargs="+", default=sorted({1, cores}))
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the servers")
     parser.add_argument("--url", help="measure the Rasa server at this URL instead")
     parser.add_argument("--cluster-url", help="also measure this load balancer (make cluster)")
@@ -66,19 +66,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--long-conversations", type=int, default=3)
     parser.add_argument("--heldout", type=Path, default=paths.HELDOUT)
     parser.add_argument("--reports", type=Path, default=paths.REPORTS_DIR)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 worker, 2 clients")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 replica, 2 clients")
 
 
 def apply_quick(arguments: argparse.Namespace) -> None:
     if arguments.quick:
-        arguments.workers, arguments.clients, arguments.rounds = [1], [2], 1
+        arguments.replicas, arguments.clients, arguments.rounds = [1], [2], 1
         arguments.length, arguments.long, arguments.long_conversations = 5, 10, 1
+
+
+def by_server(servers: Servers, measure: Callable[[int], Any]) -> dict[str, list[Any]]:
+    """``measure`` of each server's process; the replicas' together, as ``rasa``."""
+    measured: dict[str, list[Any]] = {}
+    for server in servers.all:
+        if server.process:
+            name = "rasa" if server in servers.replicas else server.name
+            measured.setdefault(name, []).append(measure(server.process.pid))
+    return measured
 
 
 def cpu_by_server(servers: Servers | None) -> dict[str, float]:
     if servers is None:
         return {}
-    return {s.name: cpu_seconds(s.process.pid) for s in servers.all if s.process}
+    return {name: sum(seconds) for name, seconds in by_server(servers, cpu_seconds).items()}
 
 
 def summary(result: LoadResult) -> Figures:
@@ -136,12 +146,13 @@ def measure(
 
 
 @contextmanager
-def started(arguments: argparse.Namespace, workers: int) -> Iterator[tuple[Servers, float]]:
-    """Servers on loopback with ``workers`` Sanic workers, and their cold start in seconds."""
+def started(arguments: argparse.Namespace, replicas: int) -> Iterator[tuple[Servers, float]]:
+    """Servers on loopback with ``replicas`` Rasa processes, and their cold start in seconds."""
     extra_env = dict(item.split("=", 1) for item in arguments.env)
-    extra_env["SANIC_WORKERS"] = str(workers)
     with tempfile.TemporaryDirectory(prefix="mbc-bench-") as state:
-        settings = Settings.on_loopback(Path(state), model=arguments.model, extra_env=extra_env)
+        settings = Settings.on_loopback(
+            Path(state), model=arguments.model, replicas=replicas, extra_env=extra_env
+        )
         began = time.monotonic()
         with running(settings) as servers:
             wait_for_first_answer(settings.rasa_url + WEBHOOK)
@@ -157,13 +168,16 @@ def wait_for_first_answer(url: str, timeout_s: float = 60.0) -> None:
 
 
 def measure_started(
-    arguments: argparse.Namespace, examples: Sequence[Example], workers: int
+    arguments: argparse.Namespace, examples: Sequence[Example], replicas: int
 ) -> Figures:
-    print(f"Starting the servers with SANIC_WORKERS={workers} ...", flush=True)
-    with started(arguments, workers) as (servers, cold_start_s):
-        name = f"make run, SANIC_WORKERS={workers}"
+    print(f"Starting the servers with REPLICAS={replicas} ...", flush=True)
+    with started(arguments, replicas) as (servers, cold_start_s):
+        name = f"make run, REPLICAS={replicas}"
         measured = measure(name, servers.settings.rasa_url, examples, arguments, servers)
-        peaks = {s.name: peak_resident_mib(s.process.pid) for s in servers.all if s.process}
+        peaks = {
+            name: [mib for tree in trees for mib in tree]
+            for name, trees in by_server(servers, peak_resident_mib).items()
+        }
     return measured | {
         "cold_start_s": cold_start_s,
         "rasa_processes": len(peaks["rasa"]),
@@ -178,7 +192,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.url:
         results = [measure(f"server at {arguments.url}", arguments.url, examples, arguments)]
     else:
-        results = [measure_started(arguments, examples, n) for n in arguments.workers]
+        results = [measure_started(arguments, examples, n) for n in arguments.replicas]
     if arguments.cluster_url:
         name = f"cluster at {arguments.cluster_url}"
         results.append(measure(name, arguments.cluster_url, examples, arguments))

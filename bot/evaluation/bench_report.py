@@ -11,7 +11,8 @@ LENGTH_HEADER = ["Server", "Words/msg", "Early turns", "Late turns", "Early medi
                  "Late ÷ floor", "Errors"]  # fmt: skip
 LEVEL_HEADER = ["Server", "Clients", "Words/msg", "Messages", "Errors", "msg/s", "p50 ms",
                 "p95 ms", "p99 ms", "Floor p50 ms", "Floor p95 ms", "p50 ÷ floor",
-                "p95 ÷ floor", "Rasa CPU ms/msg", "Actions CPU ms/msg"]  # fmt: skip
+                "p95 ÷ floor", "Rasa CPU ms/msg", "Actions CPU ms/msg",
+                "HAProxy CPU ms/msg"]  # fmt: skip
 SERVER_HEADER = ["Server", "Cold start s", "Rasa processes",
                  "Peak resident MiB, each Rasa process", "Action server MiB"]  # fmt: skip
 
@@ -41,7 +42,7 @@ def level_row(server: str, level: dict[str, Any]) -> list[str]:
             *(number(rest[f"p{p}_ms"]) for p in (50, 95, 99)), number(floor["p50_ms"], 1),
             number(floor["p95_ms"], 1), ratio(rest["p50_ms"], floor["p50_ms"]),
             ratio(rest["p95_ms"], floor["p95_ms"]), number(cpu.get("rasa"), 1),
-            number(cpu.get("actions"), 1)]  # fmt: skip
+            number(cpu.get("actions"), 1), number(cpu.get("balancer"), 2)]  # fmt: skip
 
 
 def server_row(server: dict[str, Any]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Rasa keeps a conversation's ticket lock as one Redis value that it reads, changes and writes
 back (``issue_ticket``, ``update_lock``, ``cleanup``). One process at a time that is safe; with
-several Sanic workers or replicas, two of them can read the same lock at once and both take
+several Rasa processes (replicas), two of them can read the same lock at once and both take
 ticket 1, or one can write back a lock without the ticket the other just added. Then two
 messages of one conversation are handled at the same time, and their events interleave. Here
 each of those read-change-write steps is one Lua script, which Redis runs atomically, on the

@@ -153,7 +153,7 @@ def request_id_of(message: UserUttered) -> str | None:
 
 
 def use_write_ahead_log(connection: Any, _: Any) -> None:
-    """SQLite in WAL mode: readers do not wait for a writer (several Sanic workers share the
+    """SQLite in WAL mode: readers do not wait for a writer (several Rasa processes share the
     file), and a commit needs no fsync of its own; a crash of the server loses nothing."""
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
