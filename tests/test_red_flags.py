@@ -1136,6 +1136,9 @@ def test_counts_are_read_in_digits_or_words(word: str, number: float) -> None:
         "she fainted last year",
         "can spine mets cause back pain and leg weakness?",
         "if i get a fever during chemo should i call",
+        "would i get confused?",
+        "will she start bleeding?",
+        "would i get seizures if it went to my brain?",
     ],
 )
 def test_warning_sign_words_alone_do_not_fire(parse: Any, text: str) -> None:
@@ -1189,6 +1192,9 @@ def test_exceptions_for_emergencies_never_hide_self_harm(parse: Any, text: str) 
         "will the oxygen make it easier she cant breathe at all",
         "how do you help someone who is not breathing",
         "can someone help my dad collapsed",
+        "will she be ok? she is suddenly very confused",
+        "could she be having a seizure?",
+        "would he get confused like this? he is confused and drowsy and yellow",
     ],
 )
 def test_exceptions_do_not_hide_an_emergency_now(parse: Any, text: str) -> None:
