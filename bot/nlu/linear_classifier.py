@@ -144,6 +144,7 @@ def sparse_widths(message: Message) -> list[int]:
 
 
 def text_sentence_features(message: Message) -> list[Features]:
+    """The message's sentence-level features of its text, in the featurizers' order."""
     return [
         feature
         for feature in message.features
