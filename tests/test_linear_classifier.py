@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -17,6 +18,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -32,17 +34,24 @@ EXAMPLES = {
     "was_it_my_fault": ["was this my fault", "did i cause it", "is it my fault it spread"],
     "greet": ["hello", "hi there", "good morning"],
 }
+CHARACTERS = {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4}
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
 
 class Featurizers:
-    """Rasa's whitespace tokenizer and word counts, trained on the examples."""
+    """Rasa's whitespace tokenizer, word and character n-gram counts, trained on the examples."""
 
     def __init__(self, storage: LocalModelStorage) -> None:
         self.tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-        self.counts = CountVectorsFeaturizer.create(
-            CountVectorsFeaturizer.get_default_config(), storage, Resource("counts"), CONTEXT
-        )
+        self.counts = [
+            CountVectorsFeaturizer.create(
+                {**CountVectorsFeaturizer.get_default_config(), **config},
+                storage,
+                Resource(name),
+                CONTEXT,
+            )
+            for name, config in [("words", {}), ("chars", CHARACTERS)]
+        ]
 
     def training_data(self) -> TrainingData:
         messages = [
@@ -52,13 +61,22 @@ class Featurizers:
         ]
         data = TrainingData(training_examples=messages)
         self.tokenizer.process_training_data(data)
-        self.counts.train(data)
-        return self.counts.process_training_data(data)
+        for counts in self.counts:
+            counts.train(data)
+            counts.process_training_data(data)
+        return data
 
     def message(self, text: str) -> Message:
         message = Message(data={TEXT: text})
         self.tokenizer.process([message])
-        return self.counts.process([message])[0]
+        for counts in self.counts:
+            counts.process([message])
+        return message
+
+    def widths(self) -> list[int]:
+        """The width of each featurizer's sentence features: its vocabulary."""
+        message = self.message("hi")
+        return [f.features.shape[1] for f in message.features if f.type == "sentence"]
 
 
 @pytest.fixture
@@ -75,14 +93,43 @@ def trained(
     return resource
 
 
-def test_the_estimator_is_tfidf_then_logistic_regression(storage: LocalModelStorage) -> None:
+def test_the_estimator_is_tfidf_per_featurizer_then_logistic_regression(
+    storage: LocalModelStorage,
+) -> None:
+    featurizers = Featurizers(storage)
     config = {**TfidfLogisticRegressionClassifier.get_default_config(), "C": 7.0}
     classifier = TfidfLogisticRegressionClassifier.create(config, storage, Resource("c"), CONTEXT)
+    classifier.train(featurizers.training_data())
     assert isinstance(classifier.clf, Pipeline)
-    tfidf, regression = (step for _, step in classifier.clf.steps)
-    assert isinstance(tfidf, TfidfTransformer) and tfidf.sublinear_tf
+    column_transformer, regression = (step for _, step in classifier.clf.steps)
+    assert isinstance(column_transformer, ColumnTransformer)
+    blocks = classifier.clf.tfidf_transformers()
+    words, chars = featurizers.widths()
+    assert [columns for _, columns in blocks] == [slice(0, words), slice(words, words + chars)]
+    assert all(isinstance(tfidf, TfidfTransformer) and tfidf.sublinear_tf for tfidf, _ in blocks)
     assert isinstance(regression, LogisticRegression) and regression.C == 7.0
     assert regression.class_weight == "balanced"
+
+
+@pytest.mark.parametrize("per_featurizer", [True, False])
+def test_each_block_or_the_whole_row_has_unit_length(
+    storage: LocalModelStorage, per_featurizer: bool
+) -> None:
+    featurizers = Featurizers(storage)
+    config = {
+        **TfidfLogisticRegressionClassifier.get_default_config(),
+        "tfidf_per_featurizer": per_featurizer,
+    }
+    classifier = TfidfLogisticRegressionClassifier.create(config, storage, Resource("c"), CONTEXT)
+    classifier.train(featurizers.training_data())
+    features = classifier._create_X([featurizers.message("where does it spread")])
+    weighted = classifier.clf.named_steps["tfidf"].transform(features)
+    words = featurizers.widths()[0]
+    block_lengths = [sp.linalg.norm(weighted[:, :words]), sp.linalg.norm(weighted[:, words:])]
+    if per_featurizer:
+        assert block_lengths == pytest.approx([1.0, 1.0])
+    else:
+        assert np.hypot(*block_lengths) == pytest.approx(1.0)
 
 
 def test_trained_saved_and_loaded_it_ranks_intents_as_rasa_does(
@@ -121,6 +168,8 @@ def test_loaded_weights_give_the_same_probabilities(storage: LocalModelStorage) 
     features = fitted._create_X([featurizers.message(text) for text in texts])
     assert list(loaded.clf.classes_) == list(fitted.clf.classes_)
     assert np.allclose(loaded.clf.predict_proba(features), fitted.clf.predict_proba(features))
+    scikit_learns = Pipeline(loaded.clf.steps)  # the restored ColumnTransformer's own path
+    assert np.allclose(scikit_learns.predict_proba(features), fitted.clf.predict_proba(features))
 
 
 def test_multinomial_probabilities_come_from_the_stored_weights_alone() -> None:
@@ -132,15 +181,23 @@ def test_multinomial_probabilities_come_from_the_stored_weights_alone() -> None:
     assert np.allclose(rebuilt.predict_proba([[1.5]]), regression.predict_proba([[1.5]]))
 
 
-def test_probabilities_are_scikit_learns(storage: LocalModelStorage) -> None:
+@pytest.mark.parametrize("per_featurizer", [True, False])
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_probabilities_are_scikit_learns(
+    storage: LocalModelStorage, per_featurizer: bool, sublinear_tf: bool
+) -> None:
     featurizers = Featurizers(storage)
-    classifier = TfidfLogisticRegressionClassifier.create(
-        TfidfLogisticRegressionClassifier.get_default_config(), storage, Resource("c"), CONTEXT
-    )
+    config = {
+        **TfidfLogisticRegressionClassifier.get_default_config(),
+        "tfidf_per_featurizer": per_featurizer,
+        "sublinear_tf": sublinear_tf,
+    }
+    classifier = TfidfLogisticRegressionClassifier.create(config, storage, Resource("c"), CONTEXT)
     classifier.train(featurizers.training_data())
     texts = ["where does it go", "hi", "my fault?", "zzz", "where where where does it spread"]
     features = classifier._create_X([featurizers.message(text) for text in texts])
     pipeline = Pipeline(classifier.clf.steps)  # scikit-learn's own prediction, same weights
+    assert classifier.clf.fast_path_applies(features.shape[1])
     assert np.allclose(classifier.clf.predict_proba(features), pipeline.predict_proba(features))
 
 
