@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.rest import RestInput, freeze_the_loaded_objects, one_at_a_time
+from tests.helpers import FAILURE_REPLY
 
 
 def test_messages_are_handled_one_at_a_time_in_the_order_they_came() -> None:
@@ -42,3 +48,16 @@ def test_the_objects_loaded_at_start_are_frozen_once_the_server_has_started() ->
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("agent", [None, Agent()], ids=["no agent", "agent without a model"])
+def test_without_a_loaded_model_a_message_gets_the_apology(agent: Any) -> None:
+    request = SimpleNamespace(
+        method="POST",
+        body=b'{"sender": "someone", "message": "where does it spread?"}',
+        app=SimpleNamespace(ctx=SimpleNamespace(agent=agent)),
+        ctx=SimpleNamespace(),
+    )
+    answer = asyncio.run(RestInput().check_request(request))  # type: ignore[arg-type]
+    assert answer is not None and answer.status == 503
+    assert [message["text"] for message in json.loads(answer.body)] == [FAILURE_REPLY]

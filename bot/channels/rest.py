@@ -11,7 +11,8 @@ unchanged. What this class adds, checked in a request middleware of the channel'
   ``MAX_MESSAGE_CHARS`` (``bot.settings``) gets a reply asking for a shorter one. Both
   are ``200`` replies the widget shows like any other; neither reaches Rasa or the tracker store.
 - If handling a message fails, the person gets an apology instead of an empty reply, and the
-  log names the sender and the error but never the message text. A client that hangs up does
+  log names the sender and the error but never the message text. So does every message of a
+  server whose model could not be loaded (``503``). A client that hangs up does
   not cut the turn short: it completes and is stored.
 - A request's ``X-Request-ID`` header (set by ``make cluster``'s balancer) goes into the message's
   metadata, so a request the balancer sends again after a replica died is not stored twice
@@ -144,10 +145,17 @@ def channel_reply(name: str) -> str:
     return text
 
 
-def reply(sender: str, name: str) -> HTTPResponse:
-    """A ``200`` answer shaped like Rasa's own REST replies; never followed by a rating."""
+def reply(sender: str, name: str, status: int = 200) -> HTTPResponse:
+    """An answer shaped like Rasa's own REST replies; never followed by a rating."""
     message = {"recipient_id": sender, "text": channel_reply(name), ASK_FEEDBACK: False}
-    return response.json([message])
+    return response.json([message], status=status)
+
+
+def has_a_model(request: Request) -> bool:
+    """Whether Rasa loaded its model. Without one (a model it cannot load, say), Rasa starts
+    anyway, logs the error once, and answers every message with an empty list."""
+    agent = getattr(request.app.ctx, "agent", None)
+    return agent is not None and bool(agent.is_ready())
 
 
 def log_failure(sender: str, error: Exception) -> None:
@@ -291,6 +299,9 @@ class RestInput(RasaRestInput):
             return reply(incoming.sender, EMPTY_MESSAGE)
         if len(incoming.message) > self.max_message_chars:
             return reply(incoming.sender, TOO_LONG)
+        if not has_a_model(request):
+            logger.error("No model is loaded (its error is at the start of this log).")
+            return reply(incoming.sender, FAILURE, status=503)
         # Rasa's handler reads request.json; this spares it parsing the body a second time.
         request.parsed_json = data  # type: ignore[assignment]
         message = unless_comment_is_a_red_flag(incoming.message)
