@@ -23,7 +23,13 @@ from bot.evaluation.eval import PRIVATE_SETS, safety_failures, shown
 from bot.evaluation.examples import Example, heldout_set, spread_sample
 from bot.evaluation.live import Turn, turn_of
 from bot.evaluation.load import Conversation, LoadResult, percentile_ms
-from bot.evaluation.metrics import SINGLE_FIGURES, Outcome, figures, per_intent
+from bot.evaluation.metrics import (
+    SINGLE_FIGURES,
+    Outcome,
+    against_baseline,
+    figures,
+    per_intent,
+)
 from bot.evaluation.model_info import describe_model
 from bot.evaluation.workload import MAX_WORDS, conversations, word_counts
 
@@ -101,8 +107,10 @@ def test_a_turn_is_read_from_the_tracker_events_after_the_last_user_message() ->
     )
 
 
-def outcome(intent: str, served: str, baseline: str, right: bool, **kw: Any) -> Outcome:
-    return Outcome("s", "a text", intent, served, served, baseline, right, False, "", **kw)
+def outcome(
+    intent: str, served: str, baseline: str, right: bool, style: str = "s", **kw: Any
+) -> Outcome:
+    return Outcome(style, "a text", intent, served, served, baseline, right, False, "", **kw)
 
 
 def test_figures_count_each_column_over_its_own_messages() -> None:
@@ -122,6 +130,26 @@ def test_figures_count_each_column_over_its_own_messages() -> None:
     scores = per_intent(outcomes)
     assert scores["treatment"]["recall"] == 0.5 and scores["treatment"]["precision"] == 1.0
     assert scores["treatment"]["right_answers"] == 0.5
+
+
+def test_rasa_and_the_baseline_are_compared_on_the_same_messages() -> None:
+    outcomes = [
+        outcome("treatment", "treatment", "treatment", True),  # both right
+        outcome("coping", "coping", "treatment", True),  # only Rasa
+        outcome("diagnosis", "diagnosis", "diagnosis", True),  # both right
+        outcome("emergency", "emergency", "self_harm", True),  # either alarm counts for the SVM
+        outcome("symptoms", "treatment", "symptoms", False),  # only the SVM
+        outcome("coping", "coping", "treatment", True, style="follow-ups", turn=2),
+    ]
+    pairs = against_baseline(outcomes)
+    in_scope = pairs["Single messages in scope: classifier's first intent"]
+    assert (in_scope.messages, in_scope.rasa_only, in_scope.baseline_only) == (4, 1, 1)
+    assert in_scope.p_value == 1.0
+    every = pairs["Every single message: Rasa's answer (REST)"]
+    assert (every.messages, every.rasa_only, every.baseline_only) == (5, 1, 1)
+    follow_ups = pairs["Follow-up turns: Rasa's answer (REST)"]
+    assert (follow_ups.messages, follow_ups.rasa_only, follow_ups.baseline_only) == (1, 1, 0)
+    assert follow_ups.p_value == 1.0  # one discordant message proves nothing
 
 
 def test_a_missed_emergency_fails_and_a_private_text_is_never_shown() -> None:

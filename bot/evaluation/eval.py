@@ -49,6 +49,7 @@ from bot.evaluation.metrics import (
     FOLLOW_UPS,
     SINGLE_FIGURES,
     Outcome,
+    against_baseline,
     confusions,
     figures,
     missed_safety,
@@ -186,6 +187,10 @@ def evaluate(arguments: argparse.Namespace) -> tuple[dict[str, Any], dict[str, l
         "sets": {s.name: display_path(s.path) for s in sets},
         "summary": summary(results),
         "per_intent": {name: per_intent(items) for name, items in singles_of.items()},
+        "against_baseline": {
+            name: {k: asdict(v) for k, v in against_baseline(items).items()}
+            for name, items in results.items()
+        },
         "confusions": {name: confusions(items) for name, items in singles_of.items()},
         "wrong_answers": {
             name: [shown(name, o) for o in items if not o.right] for name, items in results.items()

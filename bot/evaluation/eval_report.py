@@ -33,7 +33,30 @@ def per_intent_rows(scores: dict[str, dict[str, float]]) -> list[list[str]]:
     ]
 
 
+def against_baseline_rows(result: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            name,
+            comparison,
+            str(pair["messages"]),
+            str(pair["rasa_only"]),
+            str(pair["baseline_only"]),
+            f"{pair['p_value']:.2f}",
+        ]
+        for name, comparisons in result.get("against_baseline", {}).items()
+        for comparison, pair in comparisons.items()
+    ]
+
+
 SUMMARY_HEADER = ["Set", "Style", "Messages", *SINGLE_FIGURES]
+AGAINST_BASELINE_HEADER = [
+    "Set",
+    "Compared on",
+    "Messages",
+    "Only Rasa right",
+    "Only the SVM right",
+    "p (exact McNemar)",
+]
 FOLLOW_UP_HEADER = ["Set", *FOLLOW_UP_FIGURES]
 INTENT_HEADER = ["Intent", "Messages", "Precision", "Recall", "F1", f"F1 {BASELINE}", "Right"]
 
@@ -58,6 +81,16 @@ def markdown_report(result: dict[str, Any]) -> str:
     ]
     if follow_up_rows(result):
         lines += ["## Conversations", "", table(FOLLOW_UP_HEADER, follow_up_rows(result)), ""]
+    if against_baseline_rows(result):
+        lines += [
+            "## Rasa against the baseline, message by message",
+            "",
+            "The baseline is right when its intent is the label (either alarm for an emergency "
+            "or self-harm message). A small p says the difference is unlikely to be chance.",
+            "",
+            table(AGAINST_BASELINE_HEADER, against_baseline_rows(result)),
+            "",
+        ]
     for name, scores in result["per_intent"].items():
         lines += [
             f"## Per intent, set `{name}` (Rasa as served, single messages)",

@@ -71,6 +71,60 @@ FOLLOW_UP_FIGURES: dict[str, Figure] = {
 }
 
 
+def svm_right(outcome: Outcome) -> bool:
+    """The baseline's intent is the label (for an emergency or self-harm: either alarm)."""
+    if outcome.is_safety:
+        return outcome.baseline in SAFETY_INTENTS
+    return outcome.baseline == outcome.intent
+
+
+Pairing = tuple[Callable[[Outcome], bool], Callable[[Outcome], bool]]  # (counted, Rasa's hit)
+
+# Rasa against the baseline on the same messages; the baseline's hit is always ``svm_right``.
+AGAINST_BASELINE: dict[str, Pairing] = {
+    "Single messages in scope: classifier's first intent": (
+        lambda o: o.style != FOLLOW_UPS and o.in_scope,
+        lambda o: o.ranked == o.intent,
+    ),
+    "Every single message: Rasa's answer (REST)": (
+        lambda o: o.style != FOLLOW_UPS,
+        lambda o: o.right,
+    ),
+    "Follow-up turns: Rasa's answer (REST)": (
+        lambda o: o.style == FOLLOW_UPS and o.turn > 1,
+        lambda o: o.right,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Messages only Rasa got right, only the baseline got right, and the exact McNemar test."""
+
+    messages: int
+    rasa_only: int
+    baseline_only: int
+    p_value: float  # two-sided: how often chance alone would split the discordant pairs so
+
+
+def paired(outcomes: Sequence[Outcome], pairing: Pairing) -> Paired:
+    from scipy.stats import binomtest
+
+    counted, rasa_hit = pairing
+    chosen = [outcome for outcome in outcomes if counted(outcome)]
+    rasa_only = sum(rasa_hit(o) and not svm_right(o) for o in chosen)
+    baseline_only = sum(svm_right(o) and not rasa_hit(o) for o in chosen)
+    discordant = rasa_only + baseline_only
+    p_value = binomtest(rasa_only, discordant).pvalue if discordant else 1.0
+    return Paired(len(chosen), rasa_only, baseline_only, float(p_value))
+
+
+def against_baseline(outcomes: Sequence[Outcome]) -> dict[str, Paired]:
+    """Each comparison of ``AGAINST_BASELINE`` that counts any message."""
+    pairs = {name: paired(outcomes, pairing) for name, pairing in AGAINST_BASELINE.items()}
+    return {name: pair for name, pair in pairs.items() if pair.messages}
+
+
 def share(outcomes: Sequence[Outcome], figure: Figure) -> Share:
     counted, hit = figure
     chosen = [outcome for outcome in outcomes if counted(outcome)]
