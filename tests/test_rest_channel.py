@@ -50,14 +50,28 @@ def test_the_objects_loaded_at_start_are_frozen_once_the_server_has_started() ->
         gc.unfreeze()
 
 
-@pytest.mark.parametrize("agent", [None, Agent()], ids=["no agent", "agent without a model"])
-def test_without_a_loaded_model_a_message_gets_the_apology(agent: Any) -> None:
-    request = SimpleNamespace(
-        method="POST",
+def a_request(method: str, agent: Any) -> Any:
+    return SimpleNamespace(
+        method=method,
         body=b'{"sender": "someone", "message": "where does it spread?"}',
         app=SimpleNamespace(ctx=SimpleNamespace(agent=agent)),
         ctx=SimpleNamespace(),
     )
-    answer = asyncio.run(RestInput().check_request(request))  # type: ignore[arg-type]
+
+
+WITHOUT_A_MODEL = pytest.mark.parametrize(
+    "agent", [None, Agent()], ids=["no agent", "agent without a model"]
+)
+
+
+@WITHOUT_A_MODEL
+def test_without_a_loaded_model_a_message_gets_the_apology(agent: Any) -> None:
+    answer = asyncio.run(RestInput().check_request(a_request("POST", agent)))
     assert answer is not None and answer.status == 503
     assert [message["text"] for message in json.loads(answer.body)] == [FAILURE_REPLY]
+
+
+@WITHOUT_A_MODEL
+def test_without_a_loaded_model_the_health_route_fails_the_balancers_check(agent: Any) -> None:
+    answer = asyncio.run(RestInput().check_request(a_request("GET", agent)))
+    assert answer is not None and answer.status == 503

@@ -288,9 +288,15 @@ class RestInput(RasaRestInput):
         return webhook
 
     async def check_request(self, request: Request) -> HTTPResponse | None:
-        """Answer a bad or unusable message here; let a good one through, cleaned."""
+        """Answer a bad or unusable message here; let a good one through, cleaned.
+
+        Rasa's health route (``GET /webhooks/rest/``), which the balancer checks, says 503
+        without a model, so that the balancer sends nobody to a replica that cannot answer.
+        """
         if request.method != "POST":
-            return None
+            if has_a_model(request):
+                return None
+            return response.json({"status": "no model is loaded"}, status=503)
         try:
             data, incoming = checked_request(request.body)
         except InvalidRequest as error:

@@ -54,7 +54,8 @@ frontend rest
 
 backend replicas
     balance first
-    option httpchk GET /
+    # The REST channel's health route: 503 when the replica has no model (bot/channels/rest.py).
+    option httpchk GET /webhooks/rest/
     http-check expect status 200
     # A busy replica answers a check late; a dead one refuses at once, and the retry handles it.
     default-server maxconn {per_replica} inter 2s fall 3 rise 2
