@@ -46,3 +46,9 @@ def test_a_question_about_another_condition_is_out_of_scope(parse: Parse) -> Non
 def test_red_flags_still_see_the_whole_long_message(parse: Parse) -> None:
     result = parse("My mom was diagnosed last year. Right now she can't breathe. What is stage 4?")
     assert result["intent"]["name"] == "emergency"
+
+
+def test_a_misspelt_question_is_understood(parse: Parse) -> None:
+    # Before the spelling corrector, the first two asked the person to rephrase.
+    assert parse("how dos brest canser turn into metastatc")["intent"]["name"] == "how_it_occurs"
+    assert parse("r ther any suport groops for mets")["intent"]["name"] == "coping"
