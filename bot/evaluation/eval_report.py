@@ -41,7 +41,7 @@ def against_baseline_rows(result: dict[str, Any]) -> list[list[str]]:
             str(pair["messages"]),
             str(pair["rasa_only"]),
             str(pair["baseline_only"]),
-            f"{pair['p_value']:.2f}",
+            f"{pair['p_value']:.3f}",
         ]
         for name, comparisons in result.get("against_baseline", {}).items()
         for comparison, pair in comparisons.items()
