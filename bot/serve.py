@@ -139,6 +139,14 @@ def actions_server(settings: Settings) -> Server:
     )
 
 
+def last_lines(log: Path, count: int = 20) -> str:
+    """The end of a server's log, for an error raised before a temporary folder is gone."""
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-count:])
+    except OSError:
+        return "(no log)"
+
+
 class Servers:
     """Redis (the lock store), the action server, the Rasa replicas, the balancer in front of
     them (``rasa``: where the REST channel is), the widget's web server and the staff console.
@@ -215,7 +223,10 @@ class Servers:
         while not server.is_ready():
             if not server.is_running():
                 log = self.settings.log_dir / f"{server.name}.log"
-                raise RuntimeError(f"The {server.name} server stopped while starting; see {log}")
+                raise RuntimeError(
+                    f"The {server.name} server stopped while starting; see {log}, "
+                    f"which ends:\n{last_lines(log)}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError(f"The {server.name} server did not answer in {timeout_s:.0f} s")
             time.sleep(0.5)

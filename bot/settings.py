@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import random
 import socket
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -22,12 +23,17 @@ from bot import paths
 LOOPBACK = "127.0.0.1"
 
 
+# Ports for servers started on loopback (tests, benches) are picked below Linux's ephemeral
+# range (32768-60999). A port the kernel hands out for ``bind(0)`` comes from that range, which
+# every outgoing connection uses too: one could take the port before the server binds it, and
+# the server would then fail to start.
+PICKED_PORTS = range(20000, 32768)
+handed_out: set[int] = set()  # never handed out twice by one process
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port_range(1, ())
 
 
 def port_is_free(port: int) -> bool:
@@ -42,9 +48,11 @@ def port_is_free(port: int) -> bool:
 def free_port_range(count: int, taken: Collection[int]) -> int:
     """The first of ``count`` consecutive loopback ports that are free and not in ``taken``."""
     while True:
-        first = free_port()
-        ports = range(first, first + count)
-        if set(taken).isdisjoint(ports) and all(port_is_free(port) for port in ports[1:]):
+        first = random.randrange(PICKED_PORTS.start, PICKED_PORTS.stop - count)
+        ports = set(range(first, first + count))
+        unused = ports.isdisjoint(taken) and ports.isdisjoint(handed_out)
+        if unused and all(map(port_is_free, ports)):
+            handed_out.update(ports)
             return first
 
 

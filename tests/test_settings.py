@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot import paths
-from bot.serve import Servers, rasa_command
-from bot.settings import LOOPBACK, Settings, variables
+from bot.serve import Servers, last_lines, rasa_command
+from bot.settings import (
+    LOOPBACK,
+    PICKED_PORTS,
+    Settings,
+    free_port,
+    free_port_range,
+    variables,
+)
 
 
 def test_every_setting_has_a_variable_a_default_and_a_help_line() -> None:
@@ -84,3 +91,20 @@ def test_the_action_and_page_servers_listen_on_loopback_only(servers: Servers) -
     for port in (servers.settings.actions_port, servers.settings.web_port):
         local = [line.split()[3] for line in listening.splitlines() if f":{port} " in f"{line} "]
         assert local == [f"{LOOPBACK}:{port}"], (port, local)
+
+
+def test_loopback_ports_are_distinct_and_outside_the_ephemeral_range() -> None:
+    # An outgoing connection could take an ephemeral port before the server binds it.
+    ports = [free_port() for _ in range(50)]
+    first = free_port_range(4, taken=ports)
+    block = list(range(first, first + 4))
+    assert len(set(ports + block)) == 54
+    assert all(port in PICKED_PORTS for port in ports + block)
+    assert all(port < 32768 for port in ports + block)
+
+
+def test_a_server_that_stops_while_starting_is_reported_with_its_log_end(tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+    log.write_text("".join(f"line {n}\n" for n in range(30)))
+    assert last_lines(log, 2) == "line 28\nline 29"
+    assert last_lines(tmp_path / "missing.log") == "(no log)"
