@@ -80,13 +80,21 @@ class SpellingCorrector(ConfiguredComponent, RestoredComponent):
 
     def __init__(self, config: dict[str, Any], *storage: Any) -> None:
         super().__init__(config, *storage)
-        self.vocabulary: Counter[str] = Counter()
-        self._symspell: SymSpell | None = None
+        self.learn(Counter())
+
+    def learn(self, vocabulary: Counter[str]) -> None:
+        """Take ``vocabulary`` and index it for SymSpell's lookups."""
+        self.vocabulary = vocabulary
+        self.symspell = SymSpell(
+            max_dictionary_edit_distance=self.component_config["max_edit_distance"]
+        )
+        for word, count in vocabulary.items():
+            self.symspell.create_dictionary_entry(word, count)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the vocabulary: every alphabetic token of the training examples."""
         examples = training_data.training_examples
-        self.vocabulary = word_counts(token for e in examples for token in message_tokens(e))
+        self.learn(word_counts(token for e in examples for token in message_tokens(e)))
         if self._model_storage is None or self._resource is None:
             raise RuntimeError("SpellingCorrector trains only as Rasa creates it, with its storage")
         with self._model_storage.write_to(self._resource) as directory:
@@ -94,22 +102,10 @@ class SpellingCorrector(ConfiguredComponent, RestoredComponent):
         return self._resource
 
     def restore(self, directory: Path) -> None:
-        """The vocabulary learned in training; the indexes are built now, not at the first
-        message (about 0.4 s)."""
-        self.vocabulary = Counter(read_json_file(directory / VOCABULARY_FILE))
+        """The vocabulary learned in training, indexed now, as is the English word list, rather
+        than at the first message (about 0.4 s)."""
+        self.learn(Counter(read_json_file(directory / VOCABULARY_FILE)))
         english_words()
-        self.symspell  # noqa: B018 - builds the index
-
-    @property
-    def symspell(self) -> SymSpell:
-        """The SymSpell index of the vocabulary, built on first use."""
-        if self._symspell is None:
-            distance = self.component_config["max_edit_distance"]
-            index = SymSpell(max_dictionary_edit_distance=distance)
-            for word, count in self.vocabulary.items():
-                index.create_dictionary_entry(word, count)
-            self._symspell = index
-        return self._symspell
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Correct the tokens of each message; the text and the spaCy doc stay as written."""
